@@ -1,0 +1,29 @@
+using Spectre.Console;
+
+namespace ModelRace.Cli;
+
+/// <summary>Everything a command touches outside itself, so that tests can run commands in-process.</summary>
+public sealed class CliContext
+{
+    public required IAnsiConsole Console { get; init; }
+    /// <summary>Plain output for machine-readable data (--json); never decorated.</summary>
+    public required TextWriter Out { get; init; }
+    public required TextWriter Error { get; init; }
+    public Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;
+    public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>~/.modelrace, or MODELRACE_HOME when set.</summary>
+    public string HomeDirectory =>
+        GetEnvironmentVariable("MODELRACE_HOME") is { Length: > 0 } home
+            ? home
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".modelrace");
+
+    public static CliContext ForProcess(CancellationToken cancellation) => new()
+    {
+        Console = AnsiConsole.Console,
+        Out = System.Console.Out,
+        Error = System.Console.Error,
+        Cancellation = cancellation,
+    };
+}

@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace ModelRace.Cli.Commands;
+
+/// <summary>One line per command group; each group lives in its own file.</summary>
+internal static class CommandRegistry
+{
+    public static IEnumerable<Command> All(CliContext context)
+    {
+        yield return ModelsCommands.Create(context);
+        yield return ConfigCommands.Create(context);
+    }
+}

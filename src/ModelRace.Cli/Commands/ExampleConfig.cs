@@ -1,0 +1,53 @@
+namespace ModelRace.Cli.Commands;
+
+/// <summary>The file `modelrace config init` writes. Keep it in step with docs/configuration.md.</summary>
+internal static class ExampleConfig
+{
+    public const string Text = """
+        # modelrace.yaml — endpoints that ModelRace can race and route to.
+        # Keys never go in this file: each endpoint names the environment variable that holds its key.
+
+        # SQLite database for races and gateway usage (overridden by --db or MODELRACE_DB).
+        database: ./modelrace.db
+
+        endpoints:
+          # A preset fills in kind, base_url and api_key_env; you only pick models.
+          - name: openai
+            preset: openai                 # kind openai-compatible, https://api.openai.com/v1, OPENAI_API_KEY
+            models:
+              - name: gpt-4o-mini          # the name the provider expects
+                card: gpt-4o-mini          # the catalog card that holds its prices (modelrace models)
+
+          - name: deepseek
+            preset: deepseek               # DEEPSEEK_API_KEY
+            models:
+              - { name: deepseek-chat, card: deepseek-v3 }
+
+          - name: claude
+            preset: anthropic              # ANTHROPIC_API_KEY
+            models:
+              - { name: claude-3-5-sonnet-20241022, card: claude-3.5-sonnet }
+
+          # A self-hosted server: deployment private means confidential data may go here.
+          - name: vllm
+            kind: openai-compatible
+            base_url: http://localhost:8000/v1
+            deployment: private            # private | external (presets of hosted APIs are external)
+            models:
+              - { name: Qwen/Qwen2.5-7B-Instruct, card: qwen2.5-7b-instruct }
+            # Self-hosted models have no list price: give one, or make zero explicit.
+            price: { input: 0, output: 0, currency: USD }
+            limits:
+              max_concurrency: 4
+              rpm: 600                     # requests per minute
+              tpm: 200000                  # tokens per minute
+              timeout: 120s
+
+          # The in-process runtime: a GGUF file on this machine, no server, no key.
+          # - name: local
+          #   kind: local
+          #   models:
+          #     - { name: qwen2.5-0.5b-instruct, path: ~/.cache/modelrace/qwen2.5-0.5b-instruct-q4_k_m.gguf }
+
+        """;
+}
