@@ -22,7 +22,7 @@ public sealed class BytePairTokenizer : Tokenizer
         PreTokenizer = preTokenizer;
         _ranks = ranks;
         _ranksBySpan = ranks.GetAlternateLookup<ReadOnlySpan<char>>();
-        _splitter = new RegexSplitter(preTokenizer.Patterns);
+        _splitter = preTokenizer.Splitter;
     }
 
     internal static BytePairTokenizer Load(GgufFile file)

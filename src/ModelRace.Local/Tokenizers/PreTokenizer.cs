@@ -71,6 +71,17 @@ public sealed record PreTokenizer(string Name, IReadOnlyList<string> Patterns, b
         ["llama4"] = "gpt-4o",
     };
 
+    private RegexSplitter? _splitter;
+
+    internal RegexSplitter Splitter => _splitter ??= new RegexSplitter(Patterns);
+
+    /// <summary>The words this pre-tokenizer cuts the text into, before BPE.</summary>
+    public IReadOnlyList<string> Split(string text)
+    {
+        var pieces = Splitter.Split(text, out var codepoints);
+        return [.. pieces.Select(p => string.Concat(codepoints.AsSpan(p.Start, p.Length).ToArray().Select(char.ConvertFromUtf32)))];
+    }
+
     /// <summary>Every tokenizer.ggml.pre value this runtime accepts.</summary>
     public static IReadOnlyList<string> SupportedNames { get; } =
         [.. Known.Select(p => p.Name).Concat(Aliases.Keys).Order(StringComparer.Ordinal)];

@@ -84,7 +84,8 @@ public abstract class Tokenizer : ITokenizer
             // SentencePiece adds a space before the text; llama.cpp removes it again from the first piece.
             var skip = first && StripsLeadingSpace && piece.Length > 0 && piece[0] == (byte)' ' ? 1 : 0;
             for (var i = skip; i < piece.Length; i++) bytes.Add(piece[i]);
-            first = false;
+            // Hidden tokens (BOS before the text) print nothing, so the first visible piece is the one to strip.
+            if (piece.Length > 0) first = false;
         }
         return Encoding.UTF8.GetString(bytes.ToArray());
     }
