@@ -15,6 +15,9 @@ public sealed class BytePairTokenizer : Tokenizer
     private readonly Dictionary<string, int> _ranks;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _ranksBySpan;
     private readonly RegexSplitter _splitter;
+    // A word always gives the same tokens, so repeated words skip the merge loop (llama.cpp recomputes them).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> _wordCache = new(StringComparer.Ordinal);
+    private const int WordCacheLimit = 100_000;
 
     private BytePairTokenizer(Vocabulary vocabulary, PreTokenizer preTokenizer, Dictionary<string, int> ranks, bool addBos, bool addEos)
         : base(vocabulary, addBos, addEos)
@@ -72,7 +75,16 @@ public sealed class BytePairTokenizer : Tokenizer
                     var n = new Rune(codepoints[i]).EncodeToUtf8(buffer);
                     for (var k = 0; k < n; k++) word.Append(ByteLevel.ByteToChar[buffer[k]]);
                 }
-                EncodeWord(word.ToString(), output, symbols, queue);
+                var key = word.ToString();
+                if (_wordCache.TryGetValue(key, out var cached))
+                {
+                    output.AddRange(cached);
+                    continue;
+                }
+                var before = output.Count;
+                EncodeWord(key, output, symbols, queue);
+                if (_wordCache.Count >= WordCacheLimit) _wordCache.Clear();
+                _wordCache.TryAdd(key, output.GetRange(before, output.Count - before).ToArray());
             }
         }
     }

@@ -77,7 +77,6 @@ public sealed class SentencePieceTokenizer : Tokenizer
     {
         private readonly List<Symbol> _symbols = [];
         private readonly PriorityQueue<Bigram, Bigram> _queue = new(BigramOrder.Instance);
-        private readonly Dictionary<string, (int Left, int Right)> _mergedFrom = new(StringComparer.Ordinal);
 
         public void Tokenize(List<int> output)
         {
@@ -115,21 +114,18 @@ public sealed class SentencePieceTokenizer : Tokenizer
             if (owner.Vocab.Find(span) is not { } id) return;
             var bigram = new Bigram(left, right, owner.Vocab.Scores[id], length);
             _queue.Enqueue(bigram, bigram);
-            _mergedFrom[span.ToString()] = (left, right);
         }
 
+        /// <summary>
+        /// llama.cpp also keeps a table of merges to undo here, but a merged symbol is always a piece (a pair is only
+        /// queued when its text is one), so only single characters missing from the vocabulary reach the byte fallback.
+        /// </summary>
         private void Resegment(Symbol symbol, List<int> output)
         {
             var span = text.AsSpan(symbol.Start, symbol.Length);
             if (owner.Vocab.Find(span) is { } id)
             {
                 output.Add(id);
-                return;
-            }
-            if (_mergedFrom.TryGetValue(span.ToString(), out var parts))
-            {
-                Resegment(_symbols[parts.Left], output);
-                Resegment(_symbols[parts.Right], output);
                 return;
             }
             foreach (var b in Encoding.UTF8.GetBytes(span.ToArray()))
