@@ -117,7 +117,7 @@ public sealed class BuiltInCatalogTests
     [InlineData("llama-2-70b-chat", 700_000_000L, Permission.Prohibited)]
     [InlineData("llama-3-8b-instruct", 700_000_000L, Permission.Prohibited)]
     [InlineData("llama-3.1-405b-instruct", 700_000_000L, Permission.Allowed)]
-    [InlineData("qwen2-72b-instruct", 100_000_000L, Permission.Unknown)]
+    [InlineData("qwen2-72b-instruct", 100_000_000L, Permission.Prohibited)]
     [InlineData("qwen2.5-72b-instruct", 100_000_000L, Permission.Allowed)]
     public void Capped_licences_allow_commercial_use_and_record_the_cap(string id, long cap, Permission outputs)
     {
