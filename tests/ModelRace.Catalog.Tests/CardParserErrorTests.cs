@@ -128,6 +128,14 @@ public sealed class CardParserErrorTests
         AssertNames(Fails(CardYaml.Valid.Replace(from, to, StringComparison.Ordinal)), field, problem);
 
     [Fact]
+    public void A_key_that_is_not_a_name_is_refused()
+    {
+        var error = Fails(CardYaml.Valid + "\n? [a, b]\n: c\n");
+        Assert.Contains("key that is not a plain name", error.Problem, StringComparison.Ordinal);
+        Assert.NotNull(error.Line);
+    }
+
+    [Fact]
     public void A_document_that_is_not_a_mapping_is_refused()
     {
         var error = Fails(CardYaml.Valid + "\n---\n- just\n- a list\n");
