@@ -164,3 +164,16 @@ public class TokenizerRulesTests
         Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([tokenizer.VocabularySize]));
     }
 }
+
+public class TokenizerEndOfTurnTests
+{
+    [Fact]
+    public void Known_end_of_turn_texts_become_control_tokens_even_when_stored_as_normal()
+    {
+        var tokenizer = TokenizerTestVocab.BytePair("gpt-2", [], [("<|im_end|>", 1)]);
+        var imEnd = TokenizerTestVocab.Id(tokenizer, "<|im_end|>");
+        Assert.Equal(TokenType.Control, tokenizer.GetTokenType(imEnd));
+        Assert.Equal([imEnd], tokenizer.Encode("<|im_end|>", addSpecial: false, parseSpecial: true));
+        Assert.Equal("", tokenizer.Decode([imEnd]));
+    }
+}

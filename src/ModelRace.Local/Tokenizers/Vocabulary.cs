@@ -47,7 +47,13 @@ internal sealed class Vocabulary
 
         var endOfGeneration = new HashSet<int>();
         foreach (var id in new[] { eos, eot, eom }) if (id is { } value) endOfGeneration.Add(value);
-        foreach (var text in EndOfTurnTexts) if (ids.TryGetValue(text, out var id)) endOfGeneration.Add(id);
+        foreach (var text in EndOfTurnTexts)
+        {
+            if (!ids.TryGetValue(text, out var id)) continue;
+            endOfGeneration.Add(id);
+            // llama.cpp treats these as control tokens whatever the file says, so they print and parse as special.
+            types[id] = TokenType.Control;
+        }
 
         return new Vocabulary
         {
