@@ -177,3 +177,19 @@ public class TokenizerEndOfTurnTests
         Assert.Equal("", tokenizer.Decode([imEnd]));
     }
 }
+
+public class TokenizerSpecialStripTests
+{
+    [Fact]
+    public void Phi3_special_tokens_swallow_the_whitespace_after_them()
+    {
+        (string, object)[] phi3 = [("general.name", "Phi3")];
+        var tokenizer = TokenizerTestVocab.SentencePiece([("▁", -1f), ("a", -2f), ("▁a", -0.5f)], phi3);
+        var plain = TokenizerTestVocab.SentencePiece([("▁", -1f), ("a", -2f), ("▁a", -0.5f)]);
+        // </s> is a control token here: with parsing, Phi-3 drops the spaces after it; other models keep them.
+        Assert.Equal(["</s>", "▁a"], tokenizer.Encode("</s>  a", addSpecial: false, parseSpecial: true).Select(tokenizer.TokenText));
+        Assert.Equal(["</s>", "▁", "▁", "▁a"], plain.Encode("</s>  a", addSpecial: false, parseSpecial: true).Select(plain.TokenText));
+        // <s> is exempt.
+        Assert.Equal(["<s>", "▁", "▁a"], tokenizer.Encode("<s> a", addSpecial: false, parseSpecial: true).Select(tokenizer.TokenText));
+    }
+}

@@ -126,11 +126,15 @@ public abstract class Tokenizer : ITokenizer
                 fragments.RemoveAt(f);
                 var insertAt = f;
                 var position = fragment.Start;
+                var (stripLeft, stripRight) = Vocab.StripsSpaces(id);
                 while (match >= 0)
                 {
-                    if (match > position) fragments.Insert(insertAt++, Fragment.Raw(text, position, match - position));
+                    var leftEnd = match;
+                    while (stripLeft && leftEnd > position && IsAsciiSpace(text[leftEnd - 1])) leftEnd--;
+                    if (leftEnd > position) fragments.Insert(insertAt++, Fragment.Raw(text, position, leftEnd - position));
                     fragments.Insert(insertAt++, Fragment.Token(id));
                     position = match + special.Length;
+                    while (stripRight && position < end && IsAsciiSpace(text[position])) position++;
                     match = position < end ? text.IndexOf(special, position, end - position, StringComparison.Ordinal) : -1;
                 }
                 if (position < end) fragments.Insert(insertAt++, Fragment.Raw(text, position, end - position));
@@ -139,6 +143,9 @@ public abstract class Tokenizer : ITokenizer
         }
         return fragments;
     }
+
+    // C's isspace, which llama.cpp uses for these strips.
+    private static bool IsAsciiSpace(char c) => c is ' ' or >= '\t' and <= '\r';
 
     private static string ReplaceLoneSurrogates(string text)
     {

@@ -23,6 +23,10 @@ internal sealed class Vocabulary
     public int? Eot { get; init; }
     public int? Unknown { get; init; }
     public required IReadOnlySet<int> EndOfGeneration { get; init; }
+    /// <summary>Special tokens that swallow ASCII whitespace after them when split out of text.</summary>
+    public IReadOnlySet<int> StripRight { get; init; } = new HashSet<int>();
+
+    public (bool Left, bool Right) StripsSpaces(int id) => (false, StripRight.Contains(id));
 
     public int Count => Texts.Length;
 
@@ -57,9 +61,27 @@ internal sealed class Vocabulary
 
         return new Vocabulary
         {
+            StripRight = Phi3StripRight(file, texts, types, ids),
             Texts = texts, Scores = scores, Types = types, Ids = ids, IdsBySpan = ids.GetAlternateLookup<ReadOnlySpan<char>>(),
             Bos = bos, Eos = eos, Eot = eot, Unknown = unknown, EndOfGeneration = endOfGeneration,
         };
+    }
+
+    /// <summary>
+    /// llama.cpp's rule for Phi-3 (by general.name): its special tokens and &lt;/s&gt; drop the whitespace that follows
+    /// them, except &lt;unk&gt;, &lt;s&gt; and &lt;|endoftext|&gt;.
+    /// </summary>
+    private static HashSet<int> Phi3StripRight(GgufFile file, string[] texts, TokenType[] types, Dictionary<string, int> ids)
+    {
+        var name = file.GetString("general.name")?.ToLowerInvariant() ?? "";
+        var result = new HashSet<int>();
+        if (!name.Contains("phi-3", StringComparison.Ordinal) && !name.Contains("phi3", StringComparison.Ordinal)) return result;
+        for (var id = 0; id < texts.Length; id++)
+            if (types[id] is TokenType.Control or TokenType.UserDefined or TokenType.Unknown) result.Add(id);
+        if (ids.TryGetValue("</s>", out var eosText)) result.Add(eosText);
+        foreach (var kept in new[] { "<unk>", "<s>", "<|endoftext|>" })
+            if (ids.TryGetValue(kept, out var id)) result.Remove(id);
+        return result;
     }
 
     private static float[] ReadFloats(GgufFile file, string key, int count)
