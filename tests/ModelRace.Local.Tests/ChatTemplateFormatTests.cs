@@ -150,7 +150,7 @@ public sealed class ChatTemplateFormatTests
     [Fact]
     public void Microsoft_extensions_ai_messages_render_by_role_and_text()
     {
-        var prompt = ChatTemplate.BuiltIn("chatml").Render(
+        var prompt = ChatTemplate.BuiltIn("chatml").RenderChatMessages(
             [new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "Hi!")], addGenerationPrompt: true);
         Assert.Equal("<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n", prompt);
     }

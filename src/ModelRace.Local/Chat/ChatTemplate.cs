@@ -95,7 +95,7 @@ public sealed class ChatTemplate
     }
 
     /// <summary>Renders Microsoft.Extensions.AI messages: the role's value and the message's text.</summary>
-    public string Render(IEnumerable<AiChatMessage> messages, bool addGenerationPrompt = true, IReadOnlyList<object?>? tools = null) =>
+    public string RenderChatMessages(IEnumerable<AiChatMessage> messages, bool addGenerationPrompt = true, IReadOnlyList<object?>? tools = null) =>
         Render(messages.Select(m => new ChatTemplateMessage(m.Role.Value, m.Text)), addGenerationPrompt, tools);
 }
 
