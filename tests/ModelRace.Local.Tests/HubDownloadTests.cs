@@ -81,6 +81,20 @@ public sealed class HubDownloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_server_that_ignores_the_range_gets_the_download_restarted_not_appended()
+    {
+        _hub.IgnoreRange = true;
+        var destination = Options().CachePath(Repo, "tiny-Q4_K_M.gguf");
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        await File.WriteAllBytesAsync(destination + ".part", _q4[..5000], TestContext.Current.CancellationToken);
+
+        var pulled = await Client(Options()).PullAsync(HubModelSpec.Parse($"{Repo}:Q4_K_M"), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(_q4, await File.ReadAllBytesAsync(pulled.LocalPath, TestContext.Current.CancellationToken));
+        Assert.Contains(_hub.Requests, r => r.Range == "bytes=5000-");
+    }
+
+    [Fact]
     public async Task A_corrupt_partial_file_fails_the_checksum_and_is_deleted()
     {
         var destination = Options().CachePath(Repo, "tiny-Q4_K_M.gguf");

@@ -29,6 +29,8 @@ public sealed class HubFakeServer : IAsyncDisposable
     public Dictionary<string, FakeRepo> Repos { get; } = new();
     public ConcurrentQueue<SeenRequest> Requests { get; } = new();
     public int TreePageSize { get; set; } = 2;
+    /// <summary>Answer range requests with the whole file (200), as some mirrors and proxies do.</summary>
+    public bool IgnoreRange { get; set; }
     public string Endpoint { get; private set; } = "";
 
     private HubFakeServer()
@@ -46,7 +48,7 @@ public sealed class HubFakeServer : IAsyncDisposable
         _app.MapGet("/api/models/{owner}/{name}/tree/{rev}", Tree);
         _app.MapMethods("/{owner}/{name}/resolve/{rev}/{**path}", ["GET", "HEAD"], Resolve);
         _app.MapGet("/cdn/{key}", (string key) => _cdn.TryGetValue(key, out var bytes)
-            ? Results.Bytes(bytes, "application/octet-stream", enableRangeProcessing: true) : Results.NotFound());
+            ? Results.Bytes(bytes, "application/octet-stream", enableRangeProcessing: !IgnoreRange) : Results.NotFound());
     }
 
     public static async Task<HubFakeServer> StartAsync()
