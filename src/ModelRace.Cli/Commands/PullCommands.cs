@@ -11,7 +11,7 @@ internal static class PullCommands
     {
         var model = new Argument<string>("model")
         {
-            Description = $"owner/repo:QUANT (e.g. Q4_K_M), owner/repo:FILE.gguf, optionally prefixed hf:. Default: {ModelResolver.DefaultLocalModel}.",
+            Description = "owner/repo:QUANT (e.g. Q4_K_M), owner/repo:FILE.gguf, optionally prefixed hf:.",
             DefaultValueFactory = _ => ModelResolver.DefaultLocalModel,
         };
         var json = CommonOptions.Json();
