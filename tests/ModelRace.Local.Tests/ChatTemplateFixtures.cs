@@ -96,4 +96,63 @@ internal static class ChatTemplateFixtures
         You are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>
         ' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}
         """;
+
+    /// <summary>
+    /// Modelled on meta-llama/Llama-3.1-8B-Instruct's tool-calling template (shortened, not the published text):
+    /// rebinding messages at top level, "not x is defined", today's date, tojson(indent=4), and "in" on a message.
+    /// </summary>
+    public const string Llama31Style = """
+        {{- bos_token }}
+        {%- if not tools is defined %}{%- set tools = none %}{%- endif %}
+        {%- if not date_string is defined %}
+            {%- if strftime_now is defined %}
+                {%- set date_string = strftime_now("%d %b %Y") %}
+            {%- else %}
+                {%- set date_string = "26 Jul 2024" %}
+            {%- endif %}
+        {%- endif %}
+        {%- if messages[0]['role'] == 'system' %}
+            {%- set system_message = messages[0]['content']|trim %}
+            {%- set messages = messages[1:] %}
+        {%- else %}
+            {%- set system_message = "" %}
+        {%- endif %}
+        {{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+        {%- if tools is not none %}{{- "Environment: ipython\n" }}{%- endif %}
+        {{- "Cutting Knowledge Date: December 2023\n" }}
+        {{- "Today Date: " + date_string + "\n\n" }}
+        {%- if tools is not none %}
+            {{- "You have access to the following functions.\n\n" }}
+            {%- for t in tools %}
+                {{- t | tojson(indent=4) }}
+                {{- "\n\n" }}
+            {%- endfor %}
+        {%- endif %}
+        {{- system_message }}
+        {{- "<|eot_id|>" }}
+        {%- for message in messages %}
+            {%- if message.role in ['ipython', 'tool'] %}
+                {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+                {%- if message.content is mapping or message.content is iterable and message.content is not string %}
+                    {{- message.content | tojson }}
+                {%- else %}
+                    {{- message.content }}
+                {%- endif %}
+                {{- "<|eot_id|>" }}
+            {%- elif 'tool_calls' in message %}
+                {%- if not message.tool_calls|length == 1 %}
+                    {{- raise_exception("This model only supports single tool-calls at once!") }}
+                {%- endif %}
+                {%- set tool_call = message.tool_calls[0].function %}
+                {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+                {{- '{"name": "' + tool_call.name + '", "parameters": ' + tool_call.arguments | tojson + "}" }}
+                {{- "<|eot_id|>" }}
+            {%- else %}
+                {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+            {%- endif %}
+        {%- endfor %}
+        {%- if add_generation_prompt %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+        {%- endif %}
+        """;
 }

@@ -154,4 +154,43 @@ public sealed class ChatTemplateFormatTests
             [new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "Hi!")], addGenerationPrompt: true);
         Assert.Equal("<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n", prompt);
     }
+
+    [Fact]
+    public void A_llama31_style_tool_template_renders_tools_dates_and_a_tool_round_trip()
+    {
+        var template = ChatTemplate.FromSource(ChatTemplateFixtures.Llama31Style).WithTokens("<|begin_of_text|>", "<|eot_id|>")
+            .WithClock(new FixedClock(new DateTimeOffset(2024, 7, 26, 12, 0, 0, TimeSpan.Zero)));
+        var tool = new Dictionary<string, object?> { ["name"] = "get_weather", ["parameters"] = new Dictionary<string, object?> { ["city"] = "string" } };
+        var call = new List<object?> { new Dictionary<string, object?> { ["function"] = new Dictionary<string, object?> { ["name"] = "get_weather", ["arguments"] = new Dictionary<string, object?> { ["city"] = "Paris" } } } };
+        ChatTemplateMessage[] messages =
+        [
+            ChatTemplateMessage.System(" Be brief. "),
+            ChatTemplateMessage.User("Weather in Paris?"),
+            new("assistant", "") { Extra = new Dictionary<string, object?> { ["tool_calls"] = call } },
+            new("tool", "21C"),
+        ];
+        Assert.Equal(
+            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n" +
+            "You have access to the following functions.\n\n{\n    \"name\": \"get_weather\",\n    \"parameters\": {\n        \"city\": \"string\"\n    }\n}\n\n" +
+            "Be brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWeather in Paris?<|eot_id|>" +
+            "<|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}<|eot_id|>" +
+            "<|start_header_id|>ipython<|end_header_id|>\n\n21C<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+            template.Render(messages, tools: [tool]));
+
+        Assert.Equal(
+            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: 01 Jan 2030\n\n<|eot_id|>" +
+            "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+            template.Render([ChatTemplateMessage.User("Hi")], extraVariables: new Dictionary<string, object?> { ["date_string"] = "01 Jan 2030" }));
+
+        var twoCalls = new List<object?> { call[0], call[0] };
+        var error = Assert.Throws<JinjaRaisedException>(() =>
+            template.Render([ChatTemplateMessage.User("x"), new("assistant", "") { Extra = new Dictionary<string, object?> { ["tool_calls"] = twoCalls } }]));
+        Assert.Contains("single tool-calls", error.TemplateMessage);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+    }
 }

@@ -16,10 +16,10 @@ public sealed class ChatTemplate
     /// <summary>"gguf" for the file's own template, "gguf:NAME" for a named one in the file, else the built-in name.</summary>
     public string Name { get; }
     public string Source { get; }
-    public string BosToken { get; init; } = "";
-    public string EosToken { get; init; } = "";
+    public string BosToken { get; private init; } = "";
+    public string EosToken { get; private init; } = "";
     /// <summary>Feeds strftime_now(), which some templates use to print today's date.</summary>
-    public TimeProvider Clock { get; init; } = TimeProvider.System;
+    public TimeProvider Clock { get; private init; } = TimeProvider.System;
 
     private ChatTemplate(string name, string source) : this(name, source, JinjaTemplate.Parse(source)) { }
 
@@ -29,6 +29,9 @@ public sealed class ChatTemplate
         Source = source;
         _template = template;
     }
+
+    /// <summary>The same template reading today's date from another clock.</summary>
+    public ChatTemplate WithClock(TimeProvider clock) => new(Name, Source, _template) { BosToken = BosToken, EosToken = EosToken, Clock = clock };
 
     /// <summary>The same template with other BOS and EOS texts (the bos_token and eos_token it sees).</summary>
     public ChatTemplate WithTokens(string bosToken, string eosToken) =>

@@ -150,7 +150,16 @@ public sealed class HubClient
         if (!response.IsSuccessStatusCode) throw ErrorFor(response, repo, file.Path);
         var total = file.Size >= 0 ? file.Size : offset + (response.Content.Headers.ContentLength ?? 0);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await using var output = new FileStream(part, offset > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
+        FileStream output;
+        try
+        {
+            output = new FileStream(part, offset > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
+        }
+        catch (IOException e)
+        {
+            throw new HubException(HubErrorKind.Http, $"cannot write {part}: {e.Message}. Is another download of {file.Path} running?", e);
+        }
+        await using var _ = output;
         var buffer = new byte[1 << 20];
         var done = offset;
         progress?.Report(new DownloadProgress(file.Path, done, total));
