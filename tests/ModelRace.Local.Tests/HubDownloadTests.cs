@@ -95,6 +95,22 @@ public sealed class HubDownloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_part_file_held_by_another_download_is_left_alone_with_a_clear_error()
+    {
+        var destination = Options().CachePath(Repo, "tiny-Q4_K_M.gguf");
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        await using (var other = new FileStream(destination + ".part", FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            await other.WriteAsync(_q4.AsMemory(0, 100), TestContext.Current.CancellationToken);
+            await other.FlushAsync(TestContext.Current.CancellationToken);
+            var error = await Assert.ThrowsAsync<HubException>(() =>
+                Client(Options()).PullAsync(HubModelSpec.Parse($"{Repo}:Q4_K_M"), cancellationToken: TestContext.Current.CancellationToken));
+            Assert.Contains("another download", error.Message);
+        }
+        Assert.Equal(100, new FileInfo(destination + ".part").Length);
+    }
+
+    [Fact]
     public async Task A_corrupt_partial_file_fails_the_checksum_and_is_deleted()
     {
         var destination = Options().CachePath(Repo, "tiny-Q4_K_M.gguf");

@@ -138,7 +138,16 @@ public sealed class HubClient
 
     private static async Task HashExistingAsync(string part, IncrementalHash hash, CancellationToken cancellationToken)
     {
-        await using var existing = new FileStream(part, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+        FileStream existing;
+        try
+        {
+            existing = new FileStream(part, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+        }
+        catch (IOException e)
+        {
+            throw new HubException(HubErrorKind.Http, $"cannot read {part}: {e.Message}. Is another download of it running?", e);
+        }
+        await using var _ = existing;
         var buffer = new byte[1 << 20];
         int read;
         while ((read = await existing.ReadAsync(buffer, cancellationToken)) > 0) hash.AppendData(buffer, 0, read);
