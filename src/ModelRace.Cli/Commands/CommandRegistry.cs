@@ -9,5 +9,7 @@ internal static class CommandRegistry
     {
         yield return ModelsCommands.Create(context);
         yield return ConfigCommands.Create(context);
+        yield return InspectCommands.Create(context);
+        yield return SynthCommands.Create(context);
     }
 }
