@@ -44,9 +44,9 @@ internal ref struct GgufHeaderParser
         // A key-value pair needs at least 12 bytes (key length + type) and a tensor info at least 24,
         // so larger counts cannot be genuine: reject them before allocating anything.
         if (kvCount > (ulong)Remaining / 12)
-            throw new GgufFormatException($"absurd metadata key count {kvCount} for a file of {fileLength} bytes");
+            throw new GgufFormatException($"absurd metadata key count {kvCount}: the {Remaining} bytes after offset {_position} hold at most {Remaining / 12} (truncated or corrupt file of {fileLength} bytes)");
         if (tensorCount > (ulong)Remaining / 24)
-            throw new GgufFormatException($"absurd tensor count {tensorCount} for a file of {fileLength} bytes");
+            throw new GgufFormatException($"absurd tensor count {tensorCount}: the {Remaining} bytes after offset {_position} hold at most {Remaining / 24} (truncated or corrupt file of {fileLength} bytes)");
 
         // Capacities start small: the counts passed the coarse check above but are still unverified.
         var metadata = new List<KeyValuePair<string, GgufValue>>((int)Math.Min(kvCount, 1024));
@@ -145,7 +145,7 @@ internal ref struct GgufHeaderParser
             _ => throw new GgufFormatException($"'{key}' is an array of unknown value type {(uint)elementType}"),
         };
         if (count > (ulong)Remaining / minElementBytes)
-            throw new GgufFormatException($"array '{key}' claims {count} items, more than the file can hold");
+            throw new GgufFormatException($"array '{key}' claims {count} items, more than the file can hold: only {Remaining} bytes remain after offset {_position} (truncated or corrupt file)");
         var n = (int)count;
         var what = $"items of '{key}'";
         IReadOnlyList<object> items = elementType switch
