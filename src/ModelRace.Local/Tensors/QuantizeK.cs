@@ -136,8 +136,15 @@ public static partial class Quantize
                 min = 0;
                 scale = sumXL / sumL2;
             }
-            var error = AffineError(x, w, maxLevel, scale, min);
-            if (scale > 0 && error < bestError)
+            if (scale <= 0) continue;
+            // Judged on this grid's own levels: cheaper than re-rounding, and the final pass re-rounds anyway.
+            var error = 0f;
+            for (var i = 0; i < x.Length; i++)
+            {
+                var diff = scale * candidate[i] + min - x[i];
+                error += w[i] * diff * diff;
+            }
+            if (error < bestError)
             {
                 (bestError, bestScale, bestMin) = (error, scale, min);
             }
