@@ -11,5 +11,6 @@ internal static class CommandRegistry
         yield return ConfigCommands.Create(context);
         yield return InspectCommands.Create(context);
         yield return SynthCommands.Create(context);
+        yield return PullCommands.Create(context);
     }
 }
