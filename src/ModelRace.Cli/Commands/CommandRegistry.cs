@@ -10,6 +10,8 @@ internal static class CommandRegistry
         yield return ModelsCommands.Create(context);
         yield return ConfigCommands.Create(context);
         yield return TokenizeCommands.Create(context);
+        yield return InspectCommands.Create(context);
+        yield return SynthCommands.Create(context);
         yield return PullCommands.Create(context);
     }
 }
