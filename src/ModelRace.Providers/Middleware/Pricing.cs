@@ -41,8 +41,10 @@ public sealed record ModelPrice(decimal? Input, decimal? Output, decimal? Cached
 }
 
 /// <summary>Attaches the cost of each reply (ResponseCost) from its token usage; replies served from the cache cost 0.</summary>
-public sealed class CostChatClient(IChatClient inner, ModelPrice price) : DelegatingChatClient(inner)
+public sealed class CostChatClient(IChatClient inner, ModelPrice price) : DelegatingChatClient(inner), IChatLayer
 {
+    IChatClient IChatLayer.Inner => InnerClient;
+
     public ModelPrice Price { get; } = price;
 
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
