@@ -9,5 +9,7 @@ internal static class CommandRegistry
     {
         yield return ModelsCommands.Create(context);
         yield return ConfigCommands.Create(context);
+        yield return ChatCommands.Create(context);
+        yield return DoctorCommands.Create(context);
     }
 }
