@@ -34,6 +34,9 @@ public sealed class ChatDoctorCommandTests : IDisposable
         var config = ConfigLoader.LoadFile(Path.Combine(_cli.WorkDir, "modelrace.yaml"));
         Assert.Contains(config.Endpoints, e => e.Preset == "openai");
         Assert.Contains(config.Endpoints, e => e.Preset == "anthropic");
+        Assert.Contains(config.Endpoints, e => e.Preset == "gemini");
+        Assert.Contains(config.Endpoints, e => e.Preset == "ollama" && e.ApiKeyEnv is null && e.Price!.Input == 0);
+        Assert.True(config.Cache.Enabled);
         Assert.Contains(config.Endpoints, e => e.Name == "vllm" && e.Deployment == Core.Endpoints.DeploymentClass.Private && e.Price is not null);
     }
 
