@@ -37,6 +37,8 @@ public sealed class ChatDoctorCommandTests : IDisposable
         Assert.Contains(config.Endpoints, e => e.Preset == "gemini");
         Assert.Contains(config.Endpoints, e => e.Preset == "ollama" && e.ApiKeyEnv is null && e.Price!.Input == 0);
         Assert.True(config.Cache.Enabled);
+        var catalog = ModelRace.Catalog.ModelCatalog.BuiltInOnly();
+        Assert.All(config.Endpoints.SelectMany(e => e.Models).Where(m => m.Card is not null), m => Assert.NotNull(catalog.Find(m.Card!)));
         Assert.Contains(config.Endpoints, e => e.Name == "vllm" && e.Deployment == Core.Endpoints.DeploymentClass.Private && e.Price is not null);
     }
 

@@ -275,3 +275,28 @@ public sealed class StackTests
         Assert.Equal(0m, response.GetCost()!.Amount);
     }
 }
+
+public sealed class CardLookupTests
+{
+    [Fact]
+    public void A_model_without_card_is_found_through_the_catalog_deployments_of_its_preset()
+    {
+        var endpoint = new EndpointConfig
+        {
+            Name = "ds", Kind = EndpointKind.OpenAICompatible, Preset = "deepseek", BaseUrl = new Uri("https://api.deepseek.com/v1"),
+            ApiKeyEnv = "DEEPSEEK_API_KEY", Models = [new EndpointModel("deepseek-chat")],
+        };
+        var factory = Factory(endpoint);
+        var card = factory.CardFor(endpoint, endpoint.Models[0]);
+        Assert.Equal("deepseek-v3", card?.Id);
+        Assert.Null(factory.PriceFor(endpoint, endpoint.Models[0]).UnknownReason);
+    }
+
+    [Fact]
+    public void A_card_named_but_missing_from_the_catalog_makes_the_price_unknown_and_says_so()
+    {
+        var endpoint = Endpoint(EndpointKind.OpenAICompatible, new Uri("http://127.0.0.1:1/v1/"), model: "x", card: "no-such-card");
+        var price = Factory(endpoint).PriceFor(endpoint, endpoint.Models[0]);
+        Assert.Contains("no-such-card", price.UnknownReason);
+    }
+}

@@ -37,14 +37,14 @@ internal static class ExampleConfig
           - name: gemini
             preset: gemini                 # GEMINI_API_KEY
             models:
-              - { name: gemini-2.0-flash, card: gemini-2.0-flash }
+              - gemini-2.0-flash           # no catalog card yet: its cost shows as unknown until one is added
 
           # Ollama on this machine: no key, private by default. Other presets: dashscope, mistral, groq,
           # together, openrouter, vllm, llama.cpp, lm-studio (see docs/configuration.md).
           - name: ollama
             preset: ollama
             models:
-              - { name: "llama3.2:3b", card: llama-3.2-3b-instruct }
+              - { name: "llama3.1:8b", card: llama-3.1-8b-instruct }
             price: { input: 0, output: 0 }
 
           # A self-hosted server: deployment private means confidential data may go here.
