@@ -21,8 +21,10 @@ public sealed class AnthropicConnectorTests
         Assert.Equal("Bonjour!", response.Text);
         Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
         Assert.Equal(6, response.Usage!.OutputTokenCount);
-        Assert.NotNull(response.Usage.InputTokenCount);
-        Assert.True(response.GetCost()!.IsKnown);
+        // The adapter folds cache reads into the input count, as OpenAI does, and reports them as cached.
+        Assert.Equal(30, response.Usage.InputTokenCount);
+        Assert.Equal(10, response.Usage.CachedInputTokenCount);
+        Assert.Equal((20 * 3m + 10 * 0.3m + 6 * 15m) / 1_000_000m, response.GetCost()!.Amount);
         Assert.NotNull(response.GetTiming());
 
         var request = Assert.Single(server.Requests);
