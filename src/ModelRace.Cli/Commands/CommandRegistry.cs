@@ -11,5 +11,6 @@ internal static class CommandRegistry
         yield return ConfigCommands.Create(context);
         yield return ChatCommands.Create(context);
         yield return DoctorCommands.Create(context);
+        yield return PullCommands.Create(context);
     }
 }
