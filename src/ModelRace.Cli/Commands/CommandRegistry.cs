@@ -12,6 +12,8 @@ internal static class CommandRegistry
         yield return TokenizeCommands.Create(context);
         yield return InspectCommands.Create(context);
         yield return SynthCommands.Create(context);
+        yield return ChatCommands.Create(context);
+        yield return DoctorCommands.Create(context);
         yield return PullCommands.Create(context);
     }
 }
