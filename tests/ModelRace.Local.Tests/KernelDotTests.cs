@@ -49,6 +49,19 @@ public sealed unsafe class KernelDotTests
 
     [Theory]
     [MemberData(nameof(QuantTypes))]
+    public void Block_decoders_agree_with_the_reference_dequantizer(GgmlType type)
+    {
+        var random = new Random(2);
+        var row = RandomRow(type, 512, random);
+        var mine = new float[512];
+        var reference = new float[512];
+        fixed (byte* p = row) RowDot.Decode(type, p, mine);
+        ModelRace.Local.Tensors.Dequantize.Row(type, row, reference);
+        Assert.Equal(reference, mine);
+    }
+
+    [Theory]
+    [MemberData(nameof(QuantTypes))]
     public void Float_activation_dot_matches_decode_then_dot(GgmlType type)
     {
         var random = new Random(7);
