@@ -9,5 +9,6 @@ internal static class CommandRegistry
     {
         yield return ModelsCommands.Create(context);
         yield return ConfigCommands.Create(context);
+        yield return TokenizeCommands.Create(context);
     }
 }
