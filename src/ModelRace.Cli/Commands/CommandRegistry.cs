@@ -10,5 +10,6 @@ internal static class CommandRegistry
         yield return ModelsCommands.Create(context);
         yield return ConfigCommands.Create(context);
         yield return TokenizeCommands.Create(context);
+        yield return GenerateCommands.Create(context);
     }
 }

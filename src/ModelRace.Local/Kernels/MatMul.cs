@@ -10,8 +10,8 @@ namespace ModelRace.Local.Kernels;
 /// </summary>
 public static unsafe class MatMul
 {
-    /// <summary>Rows per parallel work item; small matrices run on the calling thread.</summary>
-    private const int MinRowsPerTask = 64;
+    /// <summary>Multiply-adds per parallel work item; smaller products run on the calling thread (threads cost more than they save).</summary>
+    private const long MinWorkPerTask = 1 << 16;
 
     public static int ThreadCount { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
@@ -36,7 +36,7 @@ public static unsafe class MatMul
             else RoundToBFloat16(rounded);
         }
 
-        var tasks = Math.Min(ThreadCount, Math.Max(1, w.Rows / MinRowsPerTask));
+        var tasks = (int)Math.Clamp((long)w.Rows * w.Columns * batch / MinWorkPerTask, 1, Math.Min(ThreadCount, w.Rows));
         fixed (float* xp = rounded ?? x)
         fixed (float* yp = y)
         {

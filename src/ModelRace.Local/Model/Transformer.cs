@@ -150,7 +150,9 @@ public sealed class Transformer : IDisposable
         var c = Config;
         var s = _scratch;
         var scale = 1f / MathF.Sqrt(c.HeadDim);
-        Parallel.For(0, n * c.HeadCount, new ParallelOptions { MaxDegreeOfParallelism = MatMul.ThreadCount }, work =>
+        var multiplyAdds = (long)n * c.HeadCount * (firstPosition + n) * c.HeadDim;
+        var threads = multiplyAdds < 1 << 16 ? 1 : MatMul.ThreadCount;
+        Parallel.For(0, n * c.HeadCount, new ParallelOptions { MaxDegreeOfParallelism = threads }, work =>
         {
             var b = work / c.HeadCount;
             var head = work % c.HeadCount;
