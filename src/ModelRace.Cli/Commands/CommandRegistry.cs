@@ -11,5 +11,6 @@ internal static class CommandRegistry
         yield return ConfigCommands.Create(context);
         yield return TokenizeCommands.Create(context);
         yield return GenerateCommands.Create(context);
+        yield return PullCommands.Create(context);
     }
 }
