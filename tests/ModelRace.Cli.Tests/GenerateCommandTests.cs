@@ -48,6 +48,18 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Generate_without_raw_applies_the_chat_template()
+    {
+        var raw = await _cli.RunAsync("generate", "--model", Stories(), "--raw", "--temp", "0", "-n", "3", "--json", "Hello");
+        var chat = await _cli.RunAsync("generate", "--model", Stories(), "--temp", "0", "-n", "3", "--json", "Hello");
+        Assert.Equal(0, chat.ExitCode);
+        var rawTokens = JsonDocument.Parse(raw.Out).RootElement.GetProperty("prompt_tokens").GetArrayLength();
+        var chatTokens = JsonDocument.Parse(chat.Out).RootElement.GetProperty("prompt_tokens");
+        Assert.True(chatTokens.GetArrayLength() > rawTokens);
+        Assert.Equal(1, chatTokens.EnumerateArray().Count(t => t.GetInt32() == 1)); // one BOS, never two
+    }
+
+    [Fact]
     public async Task Generate_refuses_a_prompt_longer_than_the_context_and_a_missing_file()
     {
         var tooLong = await _cli.RunAsync("generate", "--model", Stories(), "--raw", "--ctx", "4", "Once upon a time there was");

@@ -6,7 +6,7 @@ namespace ModelRace.Local.Tests;
 /// <summary>The `local` endpoint: LocalChatClient over stories260K.</summary>
 public sealed class GenerateChatClientTests
 {
-    private static LocalChatClient Open() => LocalChatClient.Open(SharedData.RequireFile("gguf/models/stories260K.gguf"), contextLength: 128);
+    private static LocalChatClient Open() => LocalChatClient.Open(SharedData.RequireFile("gguf/models/stories260K.gguf"), useChatTemplate: false, contextLength: 128);
 
     private static readonly ChatOptions Greedy = new() { Temperature = 0, MaxOutputTokens = 12 };
 
@@ -21,6 +21,14 @@ public sealed class GenerateChatClientTests
         Assert.Equal(ChatFinishReason.Length, response.FinishReason);
         Assert.True((double)response.AdditionalProperties!["latency_ms"]! > 0);
         Assert.Equal("stories260K", client.GetService<ChatClientMetadata>()!.DefaultModelId);
+    }
+
+    [Fact]
+    public async Task With_the_chat_template_the_prompt_is_the_rendered_conversation()
+    {
+        using var client = LocalChatClient.Open(SharedData.RequireFile("gguf/models/stories260K.gguf"), useChatTemplate: true, contextLength: 128);
+        var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "Once upon a time")], Greedy, TestContext.Current.CancellationToken);
+        Assert.True(response.Usage!.InputTokenCount > 5, $"{response.Usage.InputTokenCount} prompt tokens: the template adds its markers");
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using ModelRace.Local.Chat;
+using ModelRace.Local.Chat.Jinja;
 using ModelRace.Local.Gguf;
 using ModelRace.Local.Model;
 using ModelRace.Local.Runtime;
@@ -34,8 +36,6 @@ internal static class GenerateCommands
         {
             var file = parse.GetValue(model)!;
             if (!file.Exists) throw new CliException($"model file '{file.FullName}' does not exist");
-            if (!parse.GetValue(raw))
-                throw new CliException("chat templates are not available in this build yet; pass --raw to feed the prompt as plain text");
             var sampling = new SamplingOptions
             {
                 Temperature = parse.GetValue(temperature), Seed = parse.GetValue(seed), TopK = parse.GetValue(topK), TopP = parse.GetValue(topP),
@@ -65,7 +65,26 @@ internal static class GenerateCommands
             }
             using (transformer)
             {
-                var promptTokens = tokenizer.Encode(parse.GetValue(prompt) ?? "", addSpecial: true);
+                var promptText = parse.GetValue(prompt) ?? "";
+                int[] promptTokens;
+                if (parse.GetValue(raw)) promptTokens = tokenizer.Encode(promptText, addSpecial: true);
+                else
+                {
+                    ChatTemplate template;
+                    string rendered;
+                    try
+                    {
+                        template = ChatTemplate.ForModel(transformer.File);
+                        rendered = template.Render([ChatTemplateMessage.User(promptText)]);
+                    }
+                    catch (Exception e) when (e is JinjaException or ArgumentException)
+                    {
+                        throw new CliException($"cannot apply the chat template of '{file.FullName}': {e.Message}; pass --raw to skip it");
+                    }
+                    // A template that writes BOS itself must not get a second one from the tokenizer.
+                    var writesBos = template.BosToken.Length > 0 && rendered.StartsWith(template.BosToken, StringComparison.Ordinal);
+                    promptTokens = tokenizer.Encode(rendered, addSpecial: !writesBos, parseSpecial: true);
+                }
                 if (promptTokens.Length == 0)
                     throw new CliException("the prompt is empty and this model adds no BOS token; give some prompt text");
                 var request = new GenerationRequest

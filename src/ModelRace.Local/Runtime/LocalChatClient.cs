@@ -39,12 +39,19 @@ public sealed class LocalChatClient : IChatClient
         _metadata = new ChatClientMetadata("modelrace-local", null, Path.GetFileNameWithoutExtension(model.File.Path));
     }
 
-    public static LocalChatClient Open(string ggufPath, Func<IReadOnlyList<ChatMessage>, string>? formatPrompt = null, int? contextLength = null)
+    /// <summary>Loads a model; prompts go through its chat template unless <paramref name="useChatTemplate"/> is false.</summary>
+    public static LocalChatClient Open(string ggufPath, bool useChatTemplate = true, int? contextLength = null)
     {
         var model = Transformer.Load(ggufPath);
         try
         {
-            return new LocalChatClient(model, Tokenizer.FromGguf(model.File), formatPrompt, ownsModel: true, contextLength);
+            Func<IReadOnlyList<ChatMessage>, string>? format = null;
+            if (useChatTemplate)
+            {
+                var template = Chat.ChatTemplate.ForModel(model.File);
+                format = messages => template.RenderChatMessages(messages);
+            }
+            return new LocalChatClient(model, Tokenizer.FromGguf(model.File), format, ownsModel: true, contextLength);
         }
         catch
         {
@@ -120,7 +127,9 @@ public sealed class LocalChatClient : IChatClient
     {
         var clock = Stopwatch.StartNew();
         var prompt = _formatPrompt(messages.ToList());
-        var tokens = _tokenizer.Encode(prompt, addSpecial: true, parseSpecial: true);
+        // A template that writes BOS itself must not get a second one from the tokenizer.
+        var writesBos = _tokenizer.BosId is { } bos && _tokenizer.TokenText(bos) is { Length: > 0 } bosText && prompt.StartsWith(bosText, StringComparison.Ordinal);
+        var tokens = _tokenizer.Encode(prompt, addSpecial: !writesBos, parseSpecial: true);
         if (tokens.Length == 0) throw new ArgumentException("the conversation gives an empty prompt and this model adds no BOS token");
         if (tokens.Length >= ContextLength) throw new ContextLengthExceededException(tokens.Length + 1, ContextLength);
         var defaults = new SamplingOptions();
