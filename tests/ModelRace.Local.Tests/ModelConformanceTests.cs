@@ -58,7 +58,8 @@ public sealed class ModelConformanceTests(ITestOutputHelper output)
             if (Math.Abs(sum - oracle.LastLogitsSum) > logitTolerance * Math.Sqrt(logits.Length) * 2) failures.Add($"'{oracle.Prompt}': sum {sum}, llama.cpp has {oracle.LastLogitsSum}");
 
             var greedy = new List<int>();
-            for (var i = 0; i < oracle.GreedyTokens.Length; i++)
+            // Quantized models are only held to their first tokens, so the rest of the run is not computed.
+            for (var i = 0; i < Math.Min(greedyTokensThatMustMatch, oracle.GreedyTokens.Length); i++)
             {
                 var next = ArgMax(logits);
                 greedy.Add(next);
@@ -69,7 +70,7 @@ public sealed class ModelConformanceTests(ITestOutputHelper output)
             if (agreeing < Math.Min(greedyTokensThatMustMatch, oracle.GreedyTokens.Length))
                 failures.Add($"'{oracle.Prompt}': greedy tokens agree with llama.cpp for {agreeing} tokens; expected [{string.Join(",", oracle.GreedyTokens)}], got [{string.Join(",", greedy)}]");
         }
-        var figures = $"{model}: max |Δ top-10 logit| = {maxTop10Diff:G3}, max |Δ sum| = {maxSumDiff:G3}, max relative Δ L2 = {maxL2Diff:G3}, greedy prefix agreeing in every prompt = {greedyAgreement}";
+        var figures = $"{model}: max |Δ top-10 logit| = {maxTop10Diff:G3}, max |Δ sum| = {maxSumDiff:G3}, max relative Δ L2 = {maxL2Diff:G3}, greedy tokens agreeing in every prompt = {greedyAgreement} of those checked";
         output.WriteLine(figures);
         Console.WriteLine(figures);
         Assert.True(failures.Count == 0, $"{model} differs from llama.cpp:\n{string.Join("\n", failures)}");

@@ -35,7 +35,18 @@ internal sealed class NaiveTransformer
             .Select(r => values.AsSpan(r * rowLength, rowLength).ToArray().Select(v => (double)v).ToArray()).ToArray();
     }
 
-    private static double[] MatVec(double[][] w, double[] x) => w.Select(row => row.Zip(x, (a, b) => a * b).Sum()).ToArray();
+    private static double[] MatVec(double[][] w, double[] x)
+    {
+        var y = new double[w.Length];
+        for (var r = 0; r < w.Length; r++)
+        {
+            var row = w[r];
+            double sum = 0;
+            for (var i = 0; i < x.Length; i++) sum += row[i] * x[i];
+            y[r] = sum;
+        }
+        return y;
+    }
 
     private double[] RmsNorm(double[] x, double[] weight)
     {
@@ -162,7 +173,7 @@ public sealed class ModelReferenceTests
         var shape = ShapeByName[shapeName];
         using var file = GgufFile.FromBytes(ModelTestFiles.Build(shape));
         using var model = new Transformer(file);
-        int[] tokens = [1, 5, 9, 12, 40, 7, 33, 3, 21, 60, 2, 17];
+        int[] tokens = [1, 5, 9, 12, 40, 7, 33, 3, 21, 60];
         var expected = new NaiveTransformer(file).Logits(tokens);
 
         // The prompt in one batch, all logits…
