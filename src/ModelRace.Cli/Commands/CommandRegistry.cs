@@ -14,6 +14,7 @@ internal static class CommandRegistry
         yield return SynthCommands.Create(context);
         yield return ChatCommands.Create(context);
         yield return DoctorCommands.Create(context);
+        yield return GenerateCommands.Create(context);
         yield return PullCommands.Create(context);
     }
 }

@@ -1,0 +1,100 @@
+using ModelRace.Local.Gguf;
+
+namespace ModelRace.Local.Kernels;
+
+/// <summary>
+/// Activations quantized to 8 bits the way llama.cpp does before it multiplies them with quantized weights:
+/// Q8_0 (32 values per scale, scale rounded to fp16) for Q8_0/Q4_0/Q5_0 weights, Q8_K (256 values per float
+/// scale, plus sums of each 16 quants) for K-quant weights. Integer dot products then stand in for float ones.
+/// </summary>
+public sealed class QuantizedActivations
+{
+    public QuantizedActivations(GgmlType format, int length, int batch)
+    {
+        BlockSize = format switch
+        {
+            GgmlType.Q8_0 => 32,
+            GgmlType.Q8_K => GgmlTypeInfo.QK_K,
+            _ => throw new ArgumentException($"activations are quantized to Q8_0 or Q8_K, not {format}", nameof(format)),
+        };
+        if (length % BlockSize != 0) throw new ArgumentException($"{format} activations need a multiple of {BlockSize} values, not {length}");
+        Format = format;
+        Length = length;
+        Batch = batch;
+        Quants = new sbyte[length * batch];
+        Scales = new float[length / BlockSize * batch];
+        GroupSums = format == GgmlType.Q8_K ? new short[length / 16 * batch] : [];
+    }
+
+    public GgmlType Format { get; }
+    public int Length { get; }
+    public int Batch { get; }
+    public int BlockSize { get; }
+    public sbyte[] Quants { get; }
+    /// <summary>One scale per block: value ≈ scale · quant.</summary>
+    public float[] Scales { get; }
+    /// <summary>Q8_K only: the sum of each run of 16 quants (K-quant weights use them to apply their mins).</summary>
+    public short[] GroupSums { get; }
+
+    /// <summary>The vec-dot partner of a weight type, or null when that weight type multiplies float activations.</summary>
+    public static GgmlType? FormatFor(GgmlType weightType) => weightType switch
+    {
+        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 => GgmlType.Q8_0,
+        GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => GgmlType.Q8_K,
+        _ => null,
+    };
+
+    /// <summary>Quantizes batch × Length floats.</summary>
+    public void Quantize(ReadOnlySpan<float> x)
+    {
+        for (var b = 0; b < Batch; b++)
+        {
+            var row = x.Slice(b * Length, Length);
+            for (var block = 0; block < Length / BlockSize; block++)
+            {
+                var index = b * (Length / BlockSize) + block;
+                var values = row.Slice(block * BlockSize, BlockSize);
+                var quants = Quants.AsSpan(index * BlockSize, BlockSize);
+                if (Format == GgmlType.Q8_0) Scales[index] = QuantizeQ8_0(values, quants);
+                else Scales[index] = QuantizeQ8_K(values, quants, GroupSums.AsSpan(index * 16, 16));
+            }
+        }
+    }
+
+    /// <summary>scale = max|x| / 127 (kept at fp16 precision); quant = round-to-even(x · 127 / max|x|).</summary>
+    private static float QuantizeQ8_0(ReadOnlySpan<float> x, Span<sbyte> q)
+    {
+        var amax = 0f;
+        foreach (var v in x) amax = Math.Max(amax, Math.Abs(v));
+        var scale = amax / 127f;
+        var inverse = amax != 0 ? 127f / amax : 0f;
+        for (var i = 0; i < x.Length; i++) q[i] = (sbyte)MathF.Round(x[i] * inverse);
+        return (float)(Half)scale;
+    }
+
+    /// <summary>The value of largest magnitude maps to −127; scale = 1 / (−127 / that value), a full float.</summary>
+    private static float QuantizeQ8_K(ReadOnlySpan<float> x, Span<sbyte> q, Span<short> groupSums)
+    {
+        float max = 0, amax = 0;
+        foreach (var v in x)
+        {
+            var a = Math.Abs(v);
+            if (a > amax) { amax = a; max = v; }
+        }
+        if (amax == 0)
+        {
+            q.Clear();
+            groupSums.Clear();
+            return 0;
+        }
+        var inverseScale = -127f / max;
+        for (var i = 0; i < x.Length; i++) q[i] = (sbyte)Math.Min(127, (int)MathF.Round(inverseScale * x[i]));
+        for (var g = 0; g < 16; g++)
+        {
+            var sum = 0;
+            for (var i = 0; i < 16; i++) sum += q[g * 16 + i];
+            groupSums[g] = (short)sum;
+        }
+        return 1f / inverseScale;
+    }
+}

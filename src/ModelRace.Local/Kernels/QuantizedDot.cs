@@ -1,0 +1,168 @@
+using System.Buffers.Binary;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ModelRace.Local.Gguf;
+
+namespace ModelRace.Local.Kernels;
+
+/// <summary>
+/// Dot products of a quantized weight row with 8-bit activations (<see cref="QuantizedActivations"/>), as llama.cpp
+/// computes them: each block's weight quants are unpacked to signed bytes, multiplied with the activation quants in
+/// integers, and only the per-block sums are scaled to float.
+/// </summary>
+public static unsafe class QuantizedDot
+{
+    public static float Dot(GgmlType type, byte* row, QuantizedActivations x, int batchIndex)
+    {
+        var blocksPerRow = x.Length / x.BlockSize;
+        var quants = x.Quants.AsSpan(batchIndex * x.Length, x.Length);
+        var scales = x.Scales.AsSpan(batchIndex * blocksPerRow, blocksPerRow);
+        return type switch
+        {
+            GgmlType.Q8_0 => DotQ8_0(row, quants, scales),
+            GgmlType.Q4_0 => DotQ4_0(row, quants, scales),
+            GgmlType.Q5_0 => DotQ5_0(row, quants, scales),
+            GgmlType.Q4_K => DotQ4_K(row, quants, scales, x.GroupSums.AsSpan(batchIndex * x.Length / 16, x.Length / 16), withFifthBit: false),
+            GgmlType.Q5_K => DotQ4_K(row, quants, scales, x.GroupSums.AsSpan(batchIndex * x.Length / 16, x.Length / 16), withFifthBit: true),
+            GgmlType.Q6_K => DotQ6_K(row, quants, scales),
+            _ => throw new NotSupportedException($"{type} weights do not take 8-bit activations"),
+        };
+    }
+
+    private static float Fp16(byte* p) => (float)BinaryPrimitives.ReadHalfLittleEndian(new ReadOnlySpan<byte>(p, 2));
+
+    private static float DotQ8_0(byte* row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
+    {
+        var sum = 0f;
+        for (var b = 0; b < xScales.Length; b++, row += 34)
+            sum += Int8Dot(new ReadOnlySpan<sbyte>(row + 2, 32), x.Slice(b * 32, 32)) * (Fp16(row) * xScales[b]);
+        return sum;
+    }
+
+    private static float DotQ4_0(byte* row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
+    {
+        Span<sbyte> w = stackalloc sbyte[32];
+        var sum = 0f;
+        for (var b = 0; b < xScales.Length; b++, row += 18)
+        {
+            for (var j = 0; j < 16; j++)
+            {
+                w[j] = (sbyte)((row[2 + j] & 0x0F) - 8);
+                w[j + 16] = (sbyte)((row[2 + j] >> 4) - 8);
+            }
+            sum += Int8Dot(w, x.Slice(b * 32, 32)) * (Fp16(row) * xScales[b]);
+        }
+        return sum;
+    }
+
+    private static float DotQ5_0(byte* row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
+    {
+        Span<sbyte> w = stackalloc sbyte[32];
+        var sum = 0f;
+        for (var b = 0; b < xScales.Length; b++, row += 22)
+        {
+            var highBits = BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(row + 2, 4));
+            for (var j = 0; j < 16; j++)
+            {
+                var high0 = (int)((highBits >> j) << 4) & 0x10;
+                var high1 = (int)(highBits >> (j + 12)) & 0x10;
+                w[j] = (sbyte)(((row[6 + j] & 0x0F) | high0) - 16);
+                w[j + 16] = (sbyte)(((row[6 + j] >> 4) | high1) - 16);
+            }
+            sum += Int8Dot(w, x.Slice(b * 32, 32)) * (Fp16(row) * xScales[b]);
+        }
+        return sum;
+    }
+
+    /// <summary>Q4_K and Q5_K: eight sub-blocks of 32 with 6-bit scale and min; the mins meet the activations through their group sums.</summary>
+    private static float DotQ4_K(byte* row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales, ReadOnlySpan<short> groupSums, bool withFifthBit)
+    {
+        Span<sbyte> w = stackalloc sbyte[256];
+        var blockBytes = withFifthBit ? 176 : 144;
+        var sum = 0f;
+        for (var b = 0; b < xScales.Length; b++, row += blockBytes)
+        {
+            var scaleBytes = new ReadOnlySpan<byte>(row + 4, 12);
+            var qs = new ReadOnlySpan<byte>(row + (withFifthBit ? 48 : 16), 128);
+            var qh = new ReadOnlySpan<byte>(row + 16, 32);
+            for (var group = 0; group < 4; group++)
+                for (var l = 0; l < 32; l++)
+                {
+                    var q = qs[group * 32 + l];
+                    int low = q & 0x0F, high = q >> 4;
+                    if (withFifthBit)
+                    {
+                        low += (qh[l] >> (2 * group) & 1) << 4;
+                        high += (qh[l] >> (2 * group + 1) & 1) << 4;
+                    }
+                    w[group * 64 + l] = (sbyte)low;
+                    w[group * 64 + 32 + l] = (sbyte)high;
+                }
+            int scaled = 0, mins = 0;
+            var xBlock = x.Slice(b * 256, 256);
+            for (var sub = 0; sub < 8; sub++)
+            {
+                var (scale, min) = ScaleMin(sub, scaleBytes);
+                scaled += scale * Int8Dot(w.Slice(sub * 32, 32), xBlock.Slice(sub * 32, 32));
+                mins += min * (groupSums[b * 16 + 2 * sub] + groupSums[b * 16 + 2 * sub + 1]);
+            }
+            sum += Fp16(row) * xScales[b] * scaled - Fp16(row + 2) * xScales[b] * mins;
+        }
+        return sum;
+    }
+
+    private static (int Scale, int Min) ScaleMin(int j, ReadOnlySpan<byte> q) => j < 4
+        ? (q[j] & 63, q[j + 4] & 63)
+        : ((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+
+    /// <summary>Q6_K: sixteen sub-blocks of 16 with signed 8-bit scales.</summary>
+    private static float DotQ6_K(byte* row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
+    {
+        Span<sbyte> w = stackalloc sbyte[256];
+        var sum = 0f;
+        for (var b = 0; b < xScales.Length; b++, row += 210)
+        {
+            for (var half = 0; half < 2; half++)
+            {
+                var ql = row + half * 64;
+                var qh = row + 128 + half * 32;
+                var o = half * 128;
+                for (var l = 0; l < 32; l++)
+                {
+                    w[o + l] = (sbyte)(((ql[l] & 0x0F) | ((qh[l] & 3) << 4)) - 32);
+                    w[o + l + 32] = (sbyte)(((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) - 32);
+                    w[o + l + 64] = (sbyte)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+                    w[o + l + 96] = (sbyte)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+                }
+            }
+            var scales = (sbyte*)(row + 192);
+            var xBlock = x.Slice(b * 256, 256);
+            var scaled = 0;
+            for (var sub = 0; sub < 16; sub++)
+                scaled += scales[sub] * Int8Dot(w.Slice(sub * 16, 16), xBlock.Slice(sub * 16, 16));
+            sum += Fp16(row + 208) * xScales[b] * scaled;
+        }
+        return sum;
+    }
+
+    /// <summary>Σ a[i]·b[i] over signed bytes, 16 at a time with AVX2 (widen to int16, multiply-add pairs to int32).</summary>
+    public static int Int8Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)
+    {
+        var n = a.Length;
+        var i = 0;
+        var total = 0;
+        if (Avx2.IsSupported)
+        {
+            var acc = Vector256<int>.Zero;
+            fixed (sbyte* pa = a)
+            fixed (sbyte* pb = b)
+            {
+                for (; i + 16 <= n; i += 16)
+                    acc = Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(pa + i), Avx2.ConvertToVector256Int16(pb + i)));
+            }
+            total = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) total += a[i] * b[i];
+        return total;
+    }
+}

@@ -1,0 +1,33 @@
+using ModelRace.Local.Gguf;
+
+namespace ModelRace.Local.Kernels;
+
+/// <summary>
+/// A 2-D weight tensor as stored in the file: <see cref="Rows"/> rows of <see cref="Columns"/> values each,
+/// each row a run of blocks of <see cref="Type"/>. The pointer points into the memory-mapped file.
+/// </summary>
+public readonly unsafe struct WeightMatrix
+{
+    public WeightMatrix(string name, GgmlType type, byte* data, int rows, int columns)
+    {
+        if (!BlockDecode.IsSupported(type)) throw new NotSupportedException($"tensor '{name}' has type {type}, which this runtime does not support");
+        Name = name;
+        Type = type;
+        Data = data;
+        Rows = rows;
+        Columns = columns;
+        RowBytes = GgmlTypeInfo.RowBytes(type, columns);
+    }
+
+    public string Name { get; }
+    public GgmlType Type { get; }
+    public byte* Data { get; }
+    public int Rows { get; }
+    public int Columns { get; }
+    public long RowBytes { get; }
+
+    public byte* Row(int index) => Data + index * RowBytes;
+
+    public static WeightMatrix FromTensor(GgufFile file, GgufTensorInfo tensor) =>
+        new(tensor.Name, tensor.Type, file.TensorPointer(tensor), checked((int)tensor.RowCount), checked((int)tensor.RowLength));
+}

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.AI;
+using ModelRace.Local.Model;
+using ModelRace.Local.Sampling;
+using ModelRace.Local.Tokenizers;
+
+namespace ModelRace.Local.Runtime;
+
+/// <summary>
+/// The `local` endpoint: an <see cref="IChatClient"/> over a GGUF model running in-process. Requests queue on one
+/// semaphore (one generation at a time per model); each request has its own KV cache, so concurrent callers never
+/// share state. Responses carry token usage, the finish reason, and latency in AdditionalProperties
+/// ("latency_ms", "time_to_first_token_ms", "tokens_per_second").
+/// </summary>
+public sealed class LocalChatClient : IChatClient
+{
+    private readonly Transformer _model;
+    private readonly ITokenizer _tokenizer;
+    private readonly TextGenerator _generator;
+    private readonly Func<IReadOnlyList<ChatMessage>, string> _formatPrompt;
+    private readonly SemaphoreSlim _queue = new(1, 1);
+    private readonly bool _ownsModel;
+    private readonly ChatClientMetadata _metadata;
+
+    /// <param name="formatPrompt">
+    /// Turns the conversation into prompt text (a chat template). The default joins the messages' text with newlines,
+    /// which suits raw completion models.
+    /// </param>
+    public LocalChatClient(Transformer model, ITokenizer tokenizer, Func<IReadOnlyList<ChatMessage>, string>? formatPrompt = null, bool ownsModel = false, int? contextLength = null)
+    {
+        _model = model;
+        _tokenizer = tokenizer;
+        _generator = new TextGenerator(model, new TokenPieces(model.File));
+        _formatPrompt = formatPrompt ?? (messages => string.Join("\n", messages.Select(m => m.Text)));
+        _ownsModel = ownsModel;
+        ContextLength = contextLength ?? Math.Min(model.Config.TrainedContextLength, 4096);
+        _metadata = new ChatClientMetadata("modelrace-local", null, Path.GetFileNameWithoutExtension(model.File.Path));
+    }
+
+    /// <summary>Loads a model; prompts go through its chat template unless <paramref name="useChatTemplate"/> is false.</summary>
+    public static LocalChatClient Open(string ggufPath, bool useChatTemplate = true, int? contextLength = null)
+    {
+        var model = Transformer.Load(ggufPath);
+        try
+        {
+            Func<IReadOnlyList<ChatMessage>, string>? format = null;
+            if (useChatTemplate)
+            {
+                var template = Chat.ChatTemplate.ForModel(model.File);
+                format = messages => template.RenderChatMessages(messages);
+            }
+            return new LocalChatClient(model, Tokenizer.FromGguf(model.File), format, ownsModel: true, contextLength);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    public int ContextLength { get; }
+
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var (request, clock) = Prepare(messages, options);
+        double? firstTokenMs = null;
+        await _queue.WaitAsync(cancellationToken).ConfigureAwait(false);
+        GenerationResult result;
+        try
+        {
+            result = await Task.Run(() => _generator.Generate(request, _ => firstTokenMs ??= clock.Elapsed.TotalMilliseconds, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _queue.Release();
+        }
+        var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, result.Text))
+        {
+            ModelId = _metadata.DefaultModelId,
+            FinishReason = FinishReason(result),
+            Usage = Usage(result),
+            CreatedAt = DateTimeOffset.UtcNow,
+            AdditionalProperties = Timing(result, clock, firstTokenMs),
+        };
+        return response;
+    }
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var (request, clock) = Prepare(messages, options);
+        var pieces = Channel.CreateUnbounded<string>();
+        double? firstTokenMs = null;
+        await _queue.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var generation = Task.Run(() =>
+        {
+            try
+            {
+                return _generator.Generate(request, piece =>
+                {
+                    firstTokenMs ??= clock.Elapsed.TotalMilliseconds;
+                    pieces.Writer.TryWrite(piece);
+                }, cancellationToken);
+            }
+            finally
+            {
+                pieces.Writer.Complete();
+                _queue.Release();
+            }
+        }, CancellationToken.None);
+        var responseId = Guid.NewGuid().ToString("N");
+        await foreach (var piece in pieces.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            yield return new ChatResponseUpdate(ChatRole.Assistant, piece) { ResponseId = responseId, ModelId = _metadata.DefaultModelId };
+        var result = await generation.ConfigureAwait(false);
+        yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(Usage(result))])
+        {
+            ResponseId = responseId,
+            ModelId = _metadata.DefaultModelId,
+            FinishReason = FinishReason(result),
+            AdditionalProperties = Timing(result, clock, firstTokenMs),
+        };
+    }
+
+    private (GenerationRequest Request, Stopwatch Clock) Prepare(IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        var clock = Stopwatch.StartNew();
+        var prompt = _formatPrompt(messages.ToList());
+        // A template that writes BOS itself must not get a second one from the tokenizer.
+        var writesBos = _tokenizer.BosId is { } bos && _tokenizer.TokenText(bos) is { Length: > 0 } bosText && prompt.StartsWith(bosText, StringComparison.Ordinal);
+        var tokens = _tokenizer.Encode(prompt, addSpecial: !writesBos, parseSpecial: true);
+        if (tokens.Length == 0) throw new ArgumentException("the conversation gives an empty prompt and this model adds no BOS token");
+        if (tokens.Length >= ContextLength) throw new ContextLengthExceededException(tokens.Length + 1, ContextLength);
+        var defaults = new SamplingOptions();
+        var sampling = new SamplingOptions
+        {
+            Temperature = options?.Temperature ?? defaults.Temperature,
+            TopP = options?.TopP ?? defaults.TopP,
+            TopK = options?.TopK ?? defaults.TopK,
+            FrequencyPenalty = options?.FrequencyPenalty ?? 0,
+            PresencePenalty = options?.PresencePenalty ?? 0,
+            Seed = options?.Seed is { } seed ? unchecked((int)seed) : null,
+        };
+        var request = new GenerationRequest
+        {
+            PromptTokens = tokens,
+            MaxTokens = options?.MaxOutputTokens ?? ContextLength - tokens.Length,
+            Sampling = sampling,
+            StopStrings = options?.StopSequences?.ToArray() ?? [],
+            ContextLength = ContextLength,
+        };
+        return (request, clock);
+    }
+
+    private static ChatFinishReason FinishReason(GenerationResult result) =>
+        result.FinishReason == GenerationFinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
+
+    private static UsageDetails Usage(GenerationResult result) => new()
+    {
+        InputTokenCount = result.PromptTokens.Count,
+        OutputTokenCount = result.Tokens.Count,
+        TotalTokenCount = result.PromptTokens.Count + result.Tokens.Count,
+    };
+
+    private static AdditionalPropertiesDictionary Timing(GenerationResult result, Stopwatch clock, double? firstTokenMs) => new()
+    {
+        ["latency_ms"] = clock.Elapsed.TotalMilliseconds,
+        ["time_to_first_token_ms"] = firstTokenMs ?? clock.Elapsed.TotalMilliseconds,
+        ["tokens_per_second"] = result.TokensPerSecond,
+    };
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is not null ? null
+        : serviceType == typeof(ChatClientMetadata) ? _metadata
+        : serviceType.IsInstanceOfType(this) ? this
+        : serviceType == typeof(Transformer) ? _model
+        : null;
+
+    public void Dispose()
+    {
+        _queue.Dispose();
+        if (_ownsModel) _model.Dispose();
+    }
+}

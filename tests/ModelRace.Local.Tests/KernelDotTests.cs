@@ -1,0 +1,141 @@
+using System.Buffers.Binary;
+using ModelRace.Local.Gguf;
+using ModelRace.Local.Kernels;
+
+namespace ModelRace.Local.Tests;
+
+/// <summary>
+/// Each fused kernel against a plain reference: decode the weight block to floats, then an ordinary dot product.
+/// Weight blocks are random bytes with their fp16 scale fields set to sane values.
+/// </summary>
+public sealed unsafe class KernelDotTests
+{
+    public static TheoryData<GgmlType> QuantTypes => new() { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K };
+
+    internal static byte[] RandomRow(GgmlType type, int columns, Random random)
+    {
+        var blockBytes = GgmlTypeInfo.BlockBytes(type);
+        var blocks = columns / GgmlTypeInfo.BlockSize(type);
+        var row = new byte[blocks * blockBytes];
+        random.NextBytes(row);
+        for (var b = 0; b < blocks; b++)
+        {
+            var block = row.AsSpan(b * blockBytes, blockBytes);
+            Half Scale() => (Half)(0.001 + random.NextDouble() * 0.05);
+            switch (type)
+            {
+                case GgmlType.Q6_K: BinaryPrimitives.WriteHalfLittleEndian(block[208..], Scale()); break;
+                case GgmlType.Q4_K or GgmlType.Q5_K:
+                    BinaryPrimitives.WriteHalfLittleEndian(block, Scale());
+                    BinaryPrimitives.WriteHalfLittleEndian(block[2..], Scale());
+                    break;
+                default: BinaryPrimitives.WriteHalfLittleEndian(block, Scale()); break;
+            }
+        }
+        return row;
+    }
+
+    internal static float[] RandomVector(int length, Random random) =>
+        Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
+
+    private static double ReferenceDot(GgmlType type, byte[] row, ReadOnlySpan<float> x)
+    {
+        var weights = new float[x.Length];
+        fixed (byte* p = row) RowDot.Decode(type, p, weights);
+        double sum = 0;
+        for (var i = 0; i < x.Length; i++) sum += (double)weights[i] * x[i];
+        return sum;
+    }
+
+    [Theory]
+    [MemberData(nameof(QuantTypes))]
+    public void Block_decoders_agree_with_the_reference_dequantizer(GgmlType type)
+    {
+        var random = new Random(2);
+        var row = RandomRow(type, 512, random);
+        var mine = new float[512];
+        var reference = new float[512];
+        fixed (byte* p = row) RowDot.Decode(type, p, mine);
+        ModelRace.Local.Tensors.Dequantize.Row(type, row, reference);
+        Assert.Equal(reference, mine);
+    }
+
+    [Theory]
+    [MemberData(nameof(QuantTypes))]
+    public void Float_activation_dot_matches_decode_then_dot(GgmlType type)
+    {
+        var random = new Random(7);
+        var row = RandomRow(type, 512, random);
+        var x = RandomVector(512, random);
+        fixed (byte* p = row)
+        {
+            var fused = RowDot.Dot(type, p, x);
+            Assert.Equal(ReferenceDot(type, row, x), fused, 1e-3);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(QuantTypes))]
+    public void Integer_dot_equals_the_dot_of_dequantized_weights_and_dequantized_activations(GgmlType type)
+    {
+        var random = new Random(11);
+        const int columns = 512;
+        var row = RandomRow(type, columns, random);
+        var x = RandomVector(columns, random);
+        var format = QuantizedActivations.FormatFor(type)!.Value;
+        var activations = new QuantizedActivations(format, columns, batch: 1);
+        activations.Quantize(x);
+        var dequantizedActivations = new float[columns];
+        for (var i = 0; i < columns; i++) dequantizedActivations[i] = activations.Quants[i] * activations.Scales[i / activations.BlockSize];
+        // The quantized activations stay close to the originals…
+        for (var i = 0; i < columns; i++) Assert.True(Math.Abs(dequantizedActivations[i] - x[i]) <= 2.0 / 127 * 0.51 + 1e-3, $"value {i}");
+        fixed (byte* p = row)
+        {
+            var integer = QuantizedDot.Dot(type, p, activations, 0);
+            // …and the integer kernel computes exactly their dot with the decoded weights (up to float rounding).
+            Assert.Equal(ReferenceDot(type, row, dequantizedActivations), integer, 2e-3);
+        }
+    }
+
+    [Fact]
+    public void Q8_K_group_sums_are_the_sums_of_each_sixteen_quants()
+    {
+        var random = new Random(3);
+        var activations = new QuantizedActivations(GgmlType.Q8_K, 256, batch: 2);
+        activations.Quantize(RandomVector(512, random));
+        for (var g = 0; g < 32; g++)
+            Assert.Equal(activations.Quants.Skip(g * 16).Take(16).Sum(q => q), activations.GroupSums[g]);
+        // The value of largest magnitude maps to ±127 exactly.
+        Assert.Equal(127, activations.Quants.Take(256).Max(q => Math.Abs((int)q)));
+    }
+
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public void Float_types_dot_matches_reference(GgmlType type)
+    {
+        var random = new Random(5);
+        var values = RandomVector(300, random);
+        var row = type switch
+        {
+            GgmlType.F32 => values.SelectMany(BitConverter.GetBytes).ToArray(),
+            GgmlType.F16 => values.SelectMany(v => BitConverter.GetBytes((Half)v)).ToArray(),
+            _ => values.SelectMany(v => BitConverter.GetBytes((ushort)(BitConverter.SingleToUInt32Bits(v) >> 16))).ToArray(),
+        };
+        var x = RandomVector(300, random);
+        fixed (byte* p = row) Assert.Equal(ReferenceDot(type, row, x), RowDot.Dot(type, p, x), 1e-3);
+    }
+
+    [Fact]
+    public void Int8Dot_matches_scalar_on_every_length()
+    {
+        var random = new Random(1);
+        for (var n = 0; n < 70; n++)
+        {
+            var a = Enumerable.Range(0, n).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
+            var b = Enumerable.Range(0, n).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
+            Assert.Equal(a.Zip(b).Sum(p => p.First * p.Second), QuantizedDot.Int8Dot(a, b));
+        }
+    }
+}
