@@ -40,5 +40,6 @@ internal static class EndpointSetup
         {
             GetEnvironmentVariable = context.GetEnvironmentVariable,
             CacheDirectory = config.Cache.Enabled ? CacheDirectory(context, config) : null,
+            LocalFactory = new LocalModelPool(context).Create,
         });
 }
