@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace ModelRace.Gateway.Tests;
 
 /// <summary>How a fake upstream answers.</summary>
-public enum FakeBehaviour { Ok, Status500, Status429, Slow, DropBeforeFirstByte, DropMidStream }
+public enum FakeBehaviour { Ok, Status500, Status429, Slow, DropBeforeFirstByte, DropMidStream, StallAfterFirstChunk }
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1 speaking OpenAI's chat-completions wire format, with a switchable failure
@@ -97,7 +97,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                     http.Abort();
                     return;
                 }
-                if (Behaviour == FakeBehaviour.Slow) await Task.Delay(SlowDelay, http.RequestAborted);
+                if (Behaviour is FakeBehaviour.Slow or FakeBehaviour.StallAfterFirstChunk) await Task.Delay(SlowDelay, http.RequestAborted);
             }
             await Sse(http, new { id = "chatcmpl-fake", @object = "chat.completion.chunk", created = 1, model, choices = new[] { new { index = 0, delta = new { }, finish_reason = "stop" } } });
             await Sse(http, new { id = "chatcmpl-fake", @object = "chat.completion.chunk", created = 1, model, choices = Array.Empty<object>(), usage });
