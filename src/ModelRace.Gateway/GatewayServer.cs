@@ -31,6 +31,8 @@ public sealed record GatewayOptions
     public EndpointClientOptions? ClientOptions { get; init; }
     public TimeSpan ReloadDebounce { get; init; } = TimeSpan.FromMilliseconds(300);
     public ILoggerProvider? LoggerProvider { get; init; }
+    /// <summary>Log reloads, refusals and usage-log trouble to stderr (the `serve` command turns this on).</summary>
+    public bool ConsoleLogging { get; init; }
     /// <summary>Replaces the upstream registry (tests, benchmarks); by default built from the config through the Providers factory.</summary>
     public Func<GatewayConfig, IUpstreamRegistry>? RegistryFactory { get; init; }
 }
@@ -65,6 +67,11 @@ public sealed class GatewayServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (options.LoggerProvider is not null) builder.Logging.AddProvider(options.LoggerProvider);
+        if (options.ConsoleLogging)
+        {
+            builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(System.Net.IPAddress.Parse(options.Host == "localhost" ? "127.0.0.1" : options.Host), options.Port);

@@ -9,5 +9,8 @@ internal static class CommandRegistry
     {
         yield return ModelsCommands.Create(context);
         yield return ConfigCommands.Create(context);
+        yield return ServeCommands.Create(context);
+        yield return KeysCommands.Create(context);
+        yield return UsageCommands.Create(context);
     }
 }
