@@ -109,6 +109,7 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         var pipeline = new ChatPipeline(runtime);
         app.MapPost("/v1/chat/completions", (HttpContext http) => pipeline.HandleAsync(http, OpenAIChatWire.Instance));
+        app.MapPost("/v1/messages", (HttpContext http) => pipeline.HandleAsync(http, AnthropicChatWire.Instance));
         app.MapGet("/v1/models", (HttpContext http) => ModelsAsync(http, runtime));
         app.MapGet("/health", () => Results.Json(new { status = "ok", config_generation = runtime.Watcher.Current.Generation, last_reload_error = runtime.Watcher.LastError }));
         app.MapGet("/metrics", () => Results.Text(runtime.Metrics.Render(), "text/plain; version=0.0.4"));
