@@ -12,5 +12,6 @@ internal static class CommandRegistry
         yield return ServeCommands.Create(context);
         yield return KeysCommands.Create(context);
         yield return UsageCommands.Create(context);
+        yield return BenchGatewayCommands.Create(context);
     }
 }
