@@ -13,5 +13,6 @@ internal static class CommandRegistry
         yield return KeysCommands.Create(context);
         yield return UsageCommands.Create(context);
         yield return BenchGatewayCommands.Create(context);
+        yield return PullCommands.Create(context);
     }
 }
