@@ -14,5 +14,7 @@ internal static class CommandRegistry
         yield return UsageCommands.Create(context);
         yield return BenchGatewayCommands.Create(context);
         yield return PullCommands.Create(context);
+        yield return ChatCommands.Create(context);
+        yield return DoctorCommands.Create(context);
     }
 }

@@ -10,6 +10,12 @@ internal static class ExampleConfig
         # SQLite database for races and gateway usage (overridden by --db or MODELRACE_DB).
         database: ./modelrace.db
 
+        # Replies are cached on disk, keyed on endpoint, model, messages and options, so a repeated race costs nothing.
+        # `modelrace chat --no-cache` skips it for one request.
+        cache:
+          enabled: true
+          directory: ~/.modelrace/cache
+
         endpoints:
           # A preset fills in kind, base_url and api_key_env; you only pick models.
           - name: openai
@@ -27,6 +33,19 @@ internal static class ExampleConfig
             preset: anthropic              # ANTHROPIC_API_KEY
             models:
               - { name: claude-3-5-sonnet-20241022, card: claude-3.5-sonnet }
+
+          - name: gemini
+            preset: gemini                 # GEMINI_API_KEY
+            models:
+              - gemini-2.0-flash           # no catalog card yet: its cost shows as unknown until one is added
+
+          # Ollama on this machine: no key, private by default. Other presets: dashscope, mistral, groq,
+          # together, openrouter, vllm, llama.cpp, lm-studio (see docs/configuration.md).
+          - name: ollama
+            preset: ollama
+            models:
+              - { name: "llama3.1:8b", card: llama-3.1-8b-instruct }
+            price: { input: 0, output: 0 }
 
           # A self-hosted server: deployment private means confidential data may go here.
           - name: vllm

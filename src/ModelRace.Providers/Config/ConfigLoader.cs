@@ -235,6 +235,7 @@ public static partial class ConfigLoader
         if (v.StartsWith("sk-", StringComparison.Ordinal) || v.StartsWith("sk_", StringComparison.Ordinal) || v.StartsWith("AIza", StringComparison.Ordinal)
             || v.StartsWith("gsk_", StringComparison.Ordinal) || v.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return true;
+        if (EnvNameRegex().IsMatch(v) && (v.Contains('_', StringComparison.Ordinal) || !v.Any(char.IsLower))) return false;
         return v.Length >= 20 && v.Any(char.IsLower) && v.Any(char.IsDigit) && !v.Contains(' ', StringComparison.Ordinal);
     }
 

@@ -11,8 +11,10 @@ namespace ModelRace.Providers.Connectors;
 /// measures time to first token and total latency, turns whatever an SDK throws into an EndpointException, and
 /// refuses a stream that ends without a finish reason rather than passing off a cut-off reply as complete.
 /// </summary>
-public sealed class GuardChatClient(IChatClient inner, EndpointContext context) : DelegatingChatClient(inner)
+public sealed class GuardChatClient(IChatClient inner, EndpointContext context) : DelegatingChatClient(inner), IChatLayer
 {
+    IChatClient IChatLayer.Inner => InnerClient;
+
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -78,8 +78,10 @@ public sealed class LimitGate : IDisposable
 }
 
 /// <summary>Holds each request (a stream until its end) inside its endpoint's LimitGate.</summary>
-public sealed class LimitChatClient(IChatClient inner, LimitGate gate) : DelegatingChatClient(inner)
+public sealed class LimitChatClient(IChatClient inner, LimitGate gate) : DelegatingChatClient(inner), IChatLayer
 {
+    IChatClient IChatLayer.Inner => InnerClient;
+
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         using var lease = await gate.AcquireAsync(messages, options, cancellationToken);

@@ -17,7 +17,7 @@ public sealed record ModelPrice(decimal? Input, decimal? Output, decimal? Cached
         {
             return Unknown(model.Card is null
                 ? $"model '{model.Name}' of endpoint '{endpoint.Name}' has no catalog card (add card: to it, or price: to the endpoint)"
-                : $"the catalog has no card '{model.Card}' (see `modelrace models`), and endpoint '{endpoint.Name}' gives no price:");
+                : $"the catalog has no card '{model.Card}' (see `modelrace models`) and endpoint '{endpoint.Name}' sets no price:");
         }
         if (card.Prices is not { InputPerMillion: not null, OutputPerMillion: not null } sheet)
             return Unknown($"card '{card.Id}' lists no API price; give endpoint '{endpoint.Name}' a price: (0 for a free self-hosted server)");
@@ -41,8 +41,10 @@ public sealed record ModelPrice(decimal? Input, decimal? Output, decimal? Cached
 }
 
 /// <summary>Attaches the cost of each reply (ResponseCost) from its token usage; replies served from the cache cost 0.</summary>
-public sealed class CostChatClient(IChatClient inner, ModelPrice price) : DelegatingChatClient(inner)
+public sealed class CostChatClient(IChatClient inner, ModelPrice price) : DelegatingChatClient(inner), IChatLayer
 {
+    IChatClient IChatLayer.Inner => InnerClient;
+
     public ModelPrice Price { get; } = price;
 
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)

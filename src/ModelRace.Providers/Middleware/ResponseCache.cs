@@ -71,8 +71,10 @@ public sealed class ResponseCache(string directory)
 }
 
 /// <summary>Serves repeated requests from the ResponseCache, marked as cached; only complete replies are stored.</summary>
-public sealed class CacheChatClient(IChatClient inner, ResponseCache cache, string endpoint, string model) : DelegatingChatClient(inner)
+public sealed class CacheChatClient(IChatClient inner, ResponseCache cache, string endpoint, string model) : DelegatingChatClient(inner), IChatLayer
 {
+    IChatClient IChatLayer.Inner => InnerClient;
+
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = messages as IList<ChatMessage> ?? messages.ToList();

@@ -20,8 +20,10 @@ public sealed record RetrySettings
 /// Retries transient EndpointExceptions with exponential backoff and jitter, waiting at least as long as a
 /// Retry-After header asks. A stream is retried only until its first chunk: after that the caller has seen output.
 /// </summary>
-public sealed class RetryChatClient : DelegatingChatClient
+public sealed class RetryChatClient : DelegatingChatClient, IChatLayer
 {
+    IChatClient IChatLayer.Inner => InnerClient;
+
     private readonly ResiliencePipeline _pipeline;
 
     public RetryChatClient(IChatClient inner, RetrySettings settings, TimeProvider? timeProvider = null) : base(inner)
