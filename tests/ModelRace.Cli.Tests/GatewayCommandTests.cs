@@ -63,6 +63,16 @@ public sealed class GatewayCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_example_config_routes_are_valid_for_the_gateway()
+    {
+        Assert.Equal(0, (await _cli.RunAsync("config", "init")).ExitCode);
+        var config = ModelRace.Gateway.Config.GatewayConfigLoader.LoadFile(Path.Combine(_cli.WorkDir, "modelrace.yaml"), ModelRace.Catalog.ModelCatalog.BuiltInOnly());
+        Assert.Equal(["chat", "ab-test", "cheap-enough", "quick"], config.Routes.Select(r => r.Name));
+        Assert.Equal("Qwen/Qwen2.5-7B-Instruct", config.Routes[0].Targets[0].Model);
+        Assert.Equal(90, config.Settings.UsageRetentionDays);
+    }
+
+    [Fact]
     public async Task Serve_refuses_to_start_without_keys_unless_no_auth()
     {
         await File.WriteAllTextAsync(Path.Combine(_cli.WorkDir, "modelrace.yaml"), "endpoints: []\n", TestContext.Current.CancellationToken);
