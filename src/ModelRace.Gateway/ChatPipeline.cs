@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 using ModelRace.Core.Endpoints;
 using ModelRace.Gateway.Keys;
 using ModelRace.Gateway.Routing;
@@ -66,6 +67,19 @@ public sealed class ChatPipeline(GatewayRuntime runtime)
             outcome.Status = e.Status;
             outcome.Error = e.Message;
             if (!http.Response.HasStarted) await wire.WriteErrorAsync(http.Response, e.Status, e.Type, e.Code, e.Message, e.Param);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            outcome.Status = 499;
+            outcome.Error = "the client disconnected";
+        }
+        catch (Exception e)
+        {
+            // A bug or an unforeseen upstream failure: the client gets a 500 in its own wire format, the log the details.
+            outcome.Status = 500;
+            outcome.Error = $"{e.GetType().Name}: {e.Message}";
+            runtime.Logger.LogError(e, "request {RequestId} failed unexpectedly", http.TraceIdentifier);
+            if (!http.Response.HasStarted) await wire.WriteErrorAsync(http.Response, 500, "server_error", "internal_error", $"the gateway failed unexpectedly: {e.Message}");
         }
         finally
         {

@@ -17,7 +17,8 @@ public sealed class RoutingTests : IAsyncLifetime
         _private = await _gateway.UpstreamAsync("answer from private");
         await _gateway.StartAsync(
             GatewayHarness.Endpoint("first", _first) + GatewayHarness.Endpoint("second", _second)
-            + GatewayHarness.Endpoint("inhouse", _private, deployment: "private", price: "{ input: 0, output: 0 }"),
+            + GatewayHarness.Endpoint("inhouse", _private, deployment: "private", price: "{ input: 0, output: 0 }")
+            + GatewayHarness.Endpoint("keyless", _first).Replace("deployment: external", "deployment: external\n    api_key_env: MODELRACE_TEST_UNSET_KEY_VARIABLE", StringComparison.Ordinal),
             """
               - name: fb
                 strategy: fallback
@@ -37,6 +38,8 @@ public sealed class RoutingTests : IAsyncLifetime
               - name: mixed
                 strategy: fallback
                 targets: [first/m, inhouse/m]
+              - name: needs-key
+                targets: [keyless/m, second/m]
               - name: fastest
                 strategy: fastest
                 targets: [first/m, second/m]
@@ -83,6 +86,22 @@ public sealed class RoutingTests : IAsyncLifetime
         Assert.Contains("broke off", body, StringComparison.Ordinal);
         Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
         Assert.Equal(0, _second.Requests);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_target_whose_key_variable_is_unset_is_skipped_with_its_reason_kept(bool stream)
+    {
+        var text = new StringBuilder();
+        if (stream)
+        {
+            await foreach (var update in _gateway.Client("needs-key").CompleteChatStreamingAsync([new UserChatMessage("hi")], cancellationToken: Ct))
+                foreach (var part in update.ContentUpdate) text.Append(part.Text);
+        }
+        else text.Append((await _gateway.Client("needs-key").CompleteChatAsync([new UserChatMessage("hi")], cancellationToken: Ct)).Value.Content[0].Text);
+        Assert.Equal("answer from second", text.ToString());
+        Assert.Equal(0, _first.Requests);
     }
 
     [Fact]

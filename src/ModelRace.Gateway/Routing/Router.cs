@@ -27,6 +27,8 @@ public sealed class Router(LatencyTracker latencies, IRaceScores? scores)
                 $"the model '{request.Model}' does not exist on this gateway; GET /v1/models lists the routes{(config.Settings.AllowDirect ? " and endpoint/model names" : "")} you may use", "model");
         }
 
+        if (ordered.Count == 0)
+            throw new GatewayRequestException(503, "server_error", "no_usable_target", $"'{request.Model}' has no usable target in the current config");
         if (dataClass == DataClass.Confidential)
         {
             var allowed = ordered.Where(u => u.Deployment == DeploymentClass.Private).ToList();

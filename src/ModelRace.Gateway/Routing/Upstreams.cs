@@ -46,7 +46,35 @@ public sealed class FactoryUpstreamRegistry(GatewayConfig config, ModelCatalog c
         if (config.Endpoints.FindEndpoint(endpointName) is not { } endpoint || endpoint.FindModel(modelName) is not { } model) return null;
         var price = _factory.PriceFor(endpoint, model);
         if (price.UnknownReason is not null) return null;
-        var client = _factory.Create(endpoint, model, useCache: false, retry: RetrySettings.None);
+        IChatClient client;
+        try
+        {
+            client = _factory.Create(endpoint, model, useCache: false, retry: RetrySettings.None);
+        }
+        catch (EndpointException e)
+        {
+            // E.g. its key variable is unset: the target stays in its routes and fails each call with this message,
+            // so that fallback moves on and the client's error says what to fix.
+            client = new UnusableChatClient(e);
+        }
         return new Upstream(endpoint.Name, model.Name, endpoint.Deployment, price, client);
+    }
+
+    private sealed class UnusableChatClient(EndpointException problem) : IChatClient
+    {
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromException<ChatResponse>(problem);
+
+        public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            if (problem is not null) throw problem;
+            yield break;
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose() { }
     }
 }
