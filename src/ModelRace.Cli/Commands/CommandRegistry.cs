@@ -14,7 +14,11 @@ internal static class CommandRegistry
         yield return UsageCommands.Create(context);
         yield return BenchGatewayCommands.Create(context);
         yield return PullCommands.Create(context);
+        yield return TokenizeCommands.Create(context);
+        yield return InspectCommands.Create(context);
+        yield return SynthCommands.Create(context);
         yield return ChatCommands.Create(context);
         yield return DoctorCommands.Create(context);
+        yield return PullCommands.Create(context);
     }
 }

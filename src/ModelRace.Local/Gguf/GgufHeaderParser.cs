@@ -32,18 +32,24 @@ internal ref struct GgufHeaderParser
             throw new GgufFormatException($"wrong magic 0x{magic:X8} at offset 0: not a GGUF file (expected the bytes 'GGUF')");
         var version = ReadUInt32("version");
         if (version is not (2 or 3))
-            throw new GgufFormatException($"unsupported GGUF version {version}; versions 2 and 3 are supported");
+        {
+            var hint = version is 1 ? " (version 1 files predate 64-bit counts; convert them with a current llama.cpp)"
+                : BinaryPrimitives.ReverseEndianness(version) is 2 or 3 ? " (this looks like a big-endian GGUF file, which is not supported)"
+                : "";
+            throw new GgufFormatException($"unsupported GGUF version {version}; versions 2 and 3 are supported{hint}");
+        }
 
         var tensorCount = ReadUInt64("tensor count");
         var kvCount = ReadUInt64("metadata key count");
         // A key-value pair needs at least 12 bytes (key length + type) and a tensor info at least 24,
         // so larger counts cannot be genuine: reject them before allocating anything.
         if (kvCount > (ulong)Remaining / 12)
-            throw new GgufFormatException($"absurd metadata key count {kvCount} for a file of {fileLength} bytes");
+            throw new GgufFormatException($"absurd metadata key count {kvCount}: the {Remaining} bytes after offset {_position} hold at most {Remaining / 12} (truncated or corrupt file of {fileLength} bytes)");
         if (tensorCount > (ulong)Remaining / 24)
-            throw new GgufFormatException($"absurd tensor count {tensorCount} for a file of {fileLength} bytes");
+            throw new GgufFormatException($"absurd tensor count {tensorCount}: the {Remaining} bytes after offset {_position} hold at most {Remaining / 24} (truncated or corrupt file of {fileLength} bytes)");
 
-        var metadata = new List<KeyValuePair<string, GgufValue>>((int)kvCount);
+        // Capacities start small: the counts passed the coarse check above but are still unverified.
+        var metadata = new List<KeyValuePair<string, GgufValue>>((int)Math.Min(kvCount, 1024));
         for (ulong i = 0; i < kvCount; i++)
         {
             var key = ReadString($"key #{i}");
@@ -51,7 +57,7 @@ internal ref struct GgufHeaderParser
             metadata.Add(new(key, ReadValue(type, key, 0)));
         }
 
-        var tensors = new List<GgufTensorInfo>((int)tensorCount);
+        var tensors = new List<GgufTensorInfo>((int)Math.Min(tensorCount, 1024));
         for (ulong i = 0; i < tensorCount; i++)
         {
             var name = ReadString($"tensor #{i} name");
@@ -139,10 +145,39 @@ internal ref struct GgufHeaderParser
             _ => throw new GgufFormatException($"'{key}' is an array of unknown value type {(uint)elementType}"),
         };
         if (count > (ulong)Remaining / minElementBytes)
-            throw new GgufFormatException($"array '{key}' claims {count} items, more than the file can hold");
-        var items = new object[count];
-        for (ulong i = 0; i < count; i++)
-            items[i] = elementType == GgufValueType.Array ? ReadValue(GgufValueType.Array, key, depth + 1).Value : ReadScalar(elementType, key);
+            throw new GgufFormatException($"array '{key}' claims {count} items, more than the file can hold: only {Remaining} bytes remain after offset {_position} (truncated or corrupt file)");
+        var n = (int)count;
+        var what = $"items of '{key}'";
+        IReadOnlyList<object> items = elementType switch
+        {
+            // Numeric arrays (token scores, token types, merges ranks) are kept unboxed: a few bytes per item, not ~30.
+            GgufValueType.UInt8 => new UnboxedList<byte>(Take(n, what).ToArray()),
+            GgufValueType.Int8 => new UnboxedList<sbyte>(ReadNumbers<sbyte>(n, what)),
+            GgufValueType.UInt16 => new UnboxedList<ushort>(ReadNumbers<ushort>(n, what)),
+            GgufValueType.Int16 => new UnboxedList<short>(ReadNumbers<short>(n, what)),
+            GgufValueType.UInt32 => new UnboxedList<uint>(ReadNumbers<uint>(n, what)),
+            GgufValueType.Int32 => new UnboxedList<int>(ReadNumbers<int>(n, what)),
+            GgufValueType.Float32 => new UnboxedList<float>(ReadNumbers<float>(n, what)),
+            GgufValueType.UInt64 => new UnboxedList<ulong>(ReadNumbers<ulong>(n, what)),
+            GgufValueType.Int64 => new UnboxedList<long>(ReadNumbers<long>(n, what)),
+            GgufValueType.Float64 => new UnboxedList<double>(ReadNumbers<double>(n, what)),
+            _ => ReadBoxed(elementType, key, n, depth),
+        };
         return new GgufValue(GgufValueType.Array, new GgufArray(elementType, items));
+    }
+
+    private T[] ReadNumbers<T>(int count, string what) where T : unmanaged
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("GGUF reading needs a little-endian machine");
+        var bytes = Take(checked(count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()), what);
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(bytes).ToArray();
+    }
+
+    private object[] ReadBoxed(GgufValueType elementType, string key, int count, int depth)
+    {
+        var items = new object[count];
+        for (var i = 0; i < count; i++)
+            items[i] = elementType == GgufValueType.Array ? ReadValue(GgufValueType.Array, key, depth + 1).Value : ReadScalar(elementType, key);
+        return items;
     }
 }

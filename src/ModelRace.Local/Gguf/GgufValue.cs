@@ -13,6 +13,23 @@ public enum GgufValueType : uint
 /// </summary>
 public sealed record GgufValue(GgufValueType Type, object Value)
 {
+    public static GgufValue Of(byte value) => new(GgufValueType.UInt8, value);
+    public static GgufValue Of(sbyte value) => new(GgufValueType.Int8, value);
+    public static GgufValue Of(ushort value) => new(GgufValueType.UInt16, value);
+    public static GgufValue Of(short value) => new(GgufValueType.Int16, value);
+    public static GgufValue Of(uint value) => new(GgufValueType.UInt32, value);
+    public static GgufValue Of(int value) => new(GgufValueType.Int32, value);
+    public static GgufValue Of(ulong value) => new(GgufValueType.UInt64, value);
+    public static GgufValue Of(long value) => new(GgufValueType.Int64, value);
+    public static GgufValue Of(float value) => new(GgufValueType.Float32, value);
+    public static GgufValue Of(double value) => new(GgufValueType.Float64, value);
+    public static GgufValue Of(bool value) => new(GgufValueType.Bool, value);
+    public static GgufValue Of(string value) => new(GgufValueType.String, value);
+
+    /// <summary>An array; nested arrays are given as <see cref="GgufArray"/> items.</summary>
+    public static GgufValue ArrayOf(GgufValueType elementType, IEnumerable<object> items) =>
+        new(GgufValueType.Array, new GgufArray(elementType, items.ToArray()));
+
     public override string ToString() => Value switch
     {
         GgufArray a => a.ToString(),
@@ -38,7 +55,10 @@ public sealed record GgufValue(GgufValueType Type, object Value)
 
 public sealed record GgufArray(GgufValueType ElementType, IReadOnlyList<object> Items)
 {
-    public IEnumerable<T> As<T>() => Items.Cast<T>();
+    public IEnumerable<T> As<T>() => Items is UnboxedList<T> typed ? typed.Values : Items.Cast<T>();
+
+    /// <summary>The items as a typed array (no boxing for numeric arrays read from a file).</summary>
+    public T[] ToArray<T>() => Items is UnboxedList<T> typed ? (T[])typed.Values.Clone() : Items.Cast<T>().ToArray();
 
     public override string ToString()
     {
@@ -59,4 +79,19 @@ public sealed record GgufTensorInfo(string Name, IReadOnlyList<long> Dimensions,
     public long RowCount => RowLength == 0 ? 0 : ElementCount / RowLength;
 
     public long ByteSize => GgmlTypeInfo.RowBytes(Type, RowLength) * RowCount;
+}
+
+/// <summary>A read-only list of numbers stored unboxed, seen as objects to fit <see cref="GgufArray.Items"/>.</summary>
+internal sealed class UnboxedList<T>(T[] values) : IReadOnlyList<object>
+{
+    public T[] Values { get; } = values;
+    public int Count => Values.Length;
+    public object this[int index] => Values[index]!;
+
+    public IEnumerator<object> GetEnumerator()
+    {
+        foreach (var value in Values) yield return value!;
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
