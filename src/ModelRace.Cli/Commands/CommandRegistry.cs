@@ -19,6 +19,5 @@ internal static class CommandRegistry
         yield return SynthCommands.Create(context);
         yield return ChatCommands.Create(context);
         yield return DoctorCommands.Create(context);
-        yield return PullCommands.Create(context);
     }
 }
