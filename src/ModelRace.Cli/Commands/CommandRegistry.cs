@@ -9,6 +9,11 @@ internal static class CommandRegistry
     {
         yield return ModelsCommands.Create(context);
         yield return ConfigCommands.Create(context);
+        yield return ServeCommands.Create(context);
+        yield return KeysCommands.Create(context);
+        yield return UsageCommands.Create(context);
+        yield return BenchGatewayCommands.Create(context);
+        yield return PullCommands.Create(context);
         yield return TokenizeCommands.Create(context);
         yield return InspectCommands.Create(context);
         yield return SynthCommands.Create(context);

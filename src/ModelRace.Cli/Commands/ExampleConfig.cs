@@ -68,5 +68,32 @@ internal static class ExampleConfig
           #   models:
           #     - { name: qwen2.5-0.5b-instruct, path: ~/.cache/modelrace/qwen2.5-0.5b-instruct-q4_k_m.gguf }
 
+        # Routes for `modelrace serve`: clients ask for the route name as their model (see docs/gateway.md).
+        routes:
+          - name: chat                     # try vllm first; on an error, timeout or 429 before any output, openai
+            strategy: fallback
+            timeout: 30s                   # per attempt, to the first byte and between stream chunks
+            retries: 1                     # extra attempts across the targets
+            targets: [vllm/Qwen/Qwen2.5-7B-Instruct, openai/gpt-4o-mini]
+          - name: ab-test                  # 90/10 split; sticky keeps each `user` on one side
+            strategy: weighted
+            sticky: true
+            targets:
+              - { endpoint: openai, model: gpt-4o-mini, weight: 90 }
+              - { endpoint: deepseek, model: deepseek-chat, weight: 10 }
+          - name: cheap-enough             # cheapest target whose latest race score on the suite is at least 0.8
+            strategy: cheapest-passing
+            suite: gsm8k
+            min_score: 0.8
+            targets: [openai/gpt-4o-mini, deepseek/deepseek-chat, claude/claude-3-5-sonnet-20241022]
+          - name: quick                    # lowest recent median latency
+            strategy: fastest
+            targets: [openai/gpt-4o-mini, deepseek/deepseek-chat]
+
+        gateway:
+          max_body_bytes: 4194304          # larger requests get 413
+          usage_retention_days: 90         # usage rows older than this are deleted
+          allow_direct: true               # clients may also ask for endpoint/model directly
+
         """;
 }

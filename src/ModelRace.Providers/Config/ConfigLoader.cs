@@ -9,7 +9,8 @@ namespace ModelRace.Providers.Config;
 /// <summary>Parses modelrace.yaml; every error names the file, the endpoint and the field (with its line).</summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] TopLevelFields = ["database", "cache", "endpoints"];
+    // routes: and gateway: belong to the gateway, which parses them itself (ModelRace.Gateway.Config.GatewayConfigLoader).
+    private static readonly string[] TopLevelFields = ["database", "cache", "endpoints", "routes", "gateway"];
     private static readonly string[] EndpointFields = ["name", "preset", "kind", "base_url", "api_key_env", "deployment", "models", "limits", "price"];
     private static readonly string[] ModelFields = ["name", "card", "path"];
     private static readonly string[] LimitFields = ["max_concurrency", "rpm", "tpm", "timeout"];
