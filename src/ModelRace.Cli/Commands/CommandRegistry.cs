@@ -20,6 +20,5 @@ internal static class CommandRegistry
         yield return ChatCommands.Create(context);
         yield return DoctorCommands.Create(context);
         yield return GenerateCommands.Create(context);
-        yield return PullCommands.Create(context);
     }
 }
