@@ -18,6 +18,8 @@ public sealed record SuiteItem
     public IReadOnlyList<string> Choices { get; init; } = [];
     /// <summary>Scorer-specific settings as raw JSON (e.g. a JSON schema, a judge rubric, normalisation flags).</summary>
     public string? ScorerOptionsJson { get; init; }
+    /// <summary>A reply known to be right; lets a suite check its own scorers (and lets tests play a perfect model).</summary>
+    public string? ReferenceReply { get; init; }
 }
 
 /// <summary>Sampling settings a suite asks for.</summary>

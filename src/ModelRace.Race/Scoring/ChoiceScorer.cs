@@ -29,17 +29,19 @@ public sealed partial class ChoiceScorer : SyncScorer
         var explicitMatches = ExplicitAnswer().Matches(response).Where(m => Valid(m.Groups[1].Value)).ToList();
         if (explicitMatches.Count > 0) return explicitMatches[^1].Groups[1].Value.ToUpperInvariant();
 
-        var leading = LeadingLetter().Match(response);
-        if (leading.Success && Valid(leading.Groups[1].Value)) return leading.Groups[1].Value.ToUpperInvariant();
-
         var standalone = StandaloneLetter().Matches(response).Select(m => m.Groups[1].Value).Where(Valid).Distinct().ToList();
+        var leading = LeadingLetter().Match(response);
+        // "B) because…" is an answer; "A or B" is not, so a bare leading letter counts only when no other letter competes.
+        var marked = leading.Groups[1].Length + leading.Groups[3].Length + leading.Groups[4].Length > 0;
+        if (leading.Success && Valid(leading.Groups[2].Value) && (marked || standalone.Count == 1))
+            return leading.Groups[2].Value;
         return standalone.Count == 1 ? standalone[0] : null;
     }
 
-    [GeneratedRegex(@"(?:answer|option|choice)\s*(?:is|:)?\s*(?:is\s*)?[:\-]?\s*\**\(?([A-Za-z])\)?\**(?![A-Za-z])", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"(?i:answer|option|choice)\s*(?i:is|:)?\s*(?i:is\s*)?[:\-]?\s*\**\(?([A-Z]|[a-z](?=\s*$|[.)\]]))\)?\**(?![A-Za-z])")]
     private static partial Regex ExplicitAnswer();
 
-    [GeneratedRegex(@"^\s*\**\(?([A-Z])\)?\**(?:[.):,\s]|$)")]
+    [GeneratedRegex(@"^\s*\**(\(?)([A-Z])(\)?)\**([.:,]?)(?=\s|$)")]
     private static partial Regex LeadingLetter();
 
     [GeneratedRegex(@"(?<![A-Za-z'])\(?([A-Z])\)?(?![A-Za-z'])")]

@@ -5,7 +5,7 @@ namespace ModelRace.Race.Suites;
 
 /// <summary>
 /// Reads suite items, one JSON object a line:
-/// {"id", "prompt" or "messages", "answer" or "answers", "scorer"?, "category"?, "choices"?, "options"?}.
+/// {"id", "prompt" or "messages", "answer" or "answers", "scorer"?, "category"?, "choices"?, "options"?, "schema"?, "reference_reply"?}.
 /// Blank lines and lines starting with // are skipped.
 /// </summary>
 public static class JsonlItemReader
@@ -80,6 +80,7 @@ public static class JsonlItemReader
             Choices = e.TryGetProperty("choices", out var ch) && ch.ValueKind == JsonValueKind.Array
                 ? ch.EnumerateArray().Select(x => ScalarText(x, "choices")).ToList() : [],
             ScorerOptionsJson = options,
+            ReferenceReply = e.TryGetProperty("reference_reply", out var rr) ? rr.GetString() : null,
         };
     }
 
