@@ -290,7 +290,7 @@ internal static class RaceCommands
             context.Console.MarkupLine(CultureInfo.InvariantCulture,
                 $"{Markup.Escape(result.ModelA)} {result.MeanA * 100:0.0}% vs {Markup.Escape(result.ModelB)} {result.MeanB * 100:0.0}% on {result.Items} shared items");
             context.Console.MarkupLine(CultureInfo.InvariantCulture,
-                $"difference {result.Difference * 100:+0.0;-0.0;0.0} points, 95% paired bootstrap CI [{result.DifferenceCi.Low * 100:0.0}, {result.DifferenceCi.High * 100:0.0}]; McNemar exact p = {result.McNemarP:0.####} ({result.OnlyAWins} vs {result.OnlyBWins} discordant)");
+                $"difference {result.Difference * 100:+0.0;-0.0;0.0} points, 95% paired bootstrap CI [[{result.DifferenceCi.Low * 100:0.0}, {result.DifferenceCi.High * 100:0.0}]]; McNemar exact p = {result.McNemarP:0.####} ({result.OnlyAWins} vs {result.OnlyBWins} discordant)");
             context.Console.MarkupLine(verdict);
             return 0;
         });
