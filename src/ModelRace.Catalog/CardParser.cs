@@ -1,5 +1,6 @@
 using ModelRace.Core.Catalog;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace ModelRace.Catalog;
@@ -48,13 +49,19 @@ public static class CardParser
     public static IReadOnlyList<ModelCard> Parse(string yaml, string file, List<string>? warnings = null)
     {
         var stream = new YamlStream();
+        var parser = new PositionTrackingParser(new Parser(new StringReader(yaml)));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             throw new CatalogException(file, null, $"is not valid YAML: {e.InnerException?.Message ?? e.Message}", (int)e.Start.Line);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, when the input ends inside an open flow collection.
+            throw new CatalogException(file, null, "is not valid YAML: it ends inside a '[' or '{' that is never closed (the line is that of the last value read)", (int)parser.LastStart.Line);
         }
 
         var cards = new List<ModelCard>();
@@ -81,7 +88,7 @@ public static class CardParser
             Family = r.RequiredString("family"),
             ReleaseDate = r.Date("release_date"),
             Parameters = new ParameterCount(parameters?.Number("total"), parameters?.Number("active")),
-            ContextWindow = (int?)r.PositiveInteger("context_window"),
+            ContextWindow = ParseContextWindow(r),
             Modalities = r.StringList("modalities"),
             Access = r.Enum("access", AccessNames, ModelAccess.Unknown),
             Jurisdiction = r.String("jurisdiction"),
@@ -96,6 +103,13 @@ public static class CardParser
         r.RejectUnknownKeys();
         CardRules.Check(card, r, warnings);
         return card;
+    }
+
+    private static int? ParseContextWindow(YamlNodeReader r)
+    {
+        var tokens = r.PositiveInteger("context_window");
+        if (tokens > int.MaxValue) throw r.Error("context_window", $"is too large (got {tokens}); give the window in tokens");
+        return (int?)tokens;
     }
 
     private static Source? ParseSource(YamlNodeReader? r)
@@ -136,7 +150,7 @@ public static class CardParser
         {
             if (!DimensionNames.TryGetValue(key, out var dimension))
                 throw r.Error(key, $"is not an openness dimension; use one of: {string.Join(", ", DimensionNames.Keys)}");
-            var entry = r.Mapping(key)!;
+            var entry = r.Mapping(key) ?? throw r.Error(key, "is required to be a mapping such as { grade: open, evidence: URL }; leave the dimension out when it is unknown");
             result[dimension] = new OpennessEntry(entry.Enum("grade", GradeNames, OpennessGrade.Unknown), entry.String("evidence"));
             entry.RejectUnknownKeys();
         }
@@ -175,5 +189,20 @@ public static class CardParser
             d.RejectUnknownKeys();
         }
         return list;
+    }
+
+    /// <summary>Remembers where the last parsed event began, to place errors the YAML library reports without a position.</summary>
+    private sealed class PositionTrackingParser(IParser inner) : IParser
+    {
+        public Mark LastStart { get; private set; } = Mark.Empty;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            var moved = inner.MoveNext();
+            if (inner.Current is { } current) LastStart = current.Start;
+            return moved;
+        }
     }
 }

@@ -122,8 +122,13 @@ internal sealed class YamlNodeReader
     /// <summary>Fails on a key the schema does not know: a typo must not silently drop a fact.</summary>
     public void RejectUnknownKeys()
     {
-        foreach (var key in Keys)
+        foreach (var keyNode in _map.Children.Keys)
+        {
+            // A list or mapping used as a key has no name; report it instead of failing to look it up.
+            if (keyNode is not YamlScalarNode { Value: { } key })
+                throw new CatalogException(File, Path.Length == 0 ? null : Path, "has a key that is not a plain name", (int)keyNode.Start.Line);
             if (!_seen.Contains(key))
-                throw new CatalogException(File, FieldPath(key), "is not a known field", (int)_map.Children[new YamlScalarNode(key)].Start.Line);
+                throw new CatalogException(File, FieldPath(key), "is not a known field", (int)keyNode.Start.Line);
+        }
     }
 }

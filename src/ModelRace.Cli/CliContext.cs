@@ -21,9 +21,23 @@ public sealed class CliContext
 
     public static CliContext ForProcess(CancellationToken cancellation) => new()
     {
-        Console = AnsiConsole.Console,
+        Console = CreateProcessConsole(),
         Out = System.Console.Out,
         Error = System.Console.Error,
         Cancellation = cancellation,
     };
+
+    /// <summary>
+    /// Spectre falls back to 80 columns when output is piped, which wraps wide tables into unreadable cells;
+    /// honour COLUMNS, and otherwise give piped output room for a full table.
+    /// </summary>
+    private static IAnsiConsole CreateProcessConsole()
+    {
+        var console = AnsiConsole.Console;
+        if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 20)
+            console.Profile.Width = columns;
+        else if (System.Console.IsOutputRedirected)
+            console.Profile.Width = 180;
+        return console;
+    }
 }

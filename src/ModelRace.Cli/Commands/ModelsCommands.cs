@@ -96,11 +96,11 @@ internal static class ModelsCommands
             table.AddRow(
                 Markup.Escape(c.Id), Markup.Escape(c.Organisation), CardView.Access(c.Access),
                 Markup.Escape(c.Licence?.Id ?? "unknown"), CardView.Permission(c.Licence?.CommercialUse ?? Permission.Unknown),
-                c.OpennessScore is { } s ? s.ToString("P0", CultureInfo.InvariantCulture) : "[grey]unknown[/]",
+                c.OpennessScore is { } s ? s.ToString("P0", CultureInfo.InvariantCulture).Replace(" ", "", StringComparison.Ordinal) : "[grey]?[/]",
                 CardView.Price(c.Prices?.InputPerMillion, c.Prices), CardView.Price(c.Prices?.OutputPerMillion, c.Prices),
-                c.ContextWindow is { } ctx ? CardView.Tokens(ctx) : "[grey]unknown[/]");
+                c.ContextWindow is { } ctx ? CardView.Tokens(ctx) : "[grey]?[/]");
         }
         context.Console.Write(table);
-        context.Console.MarkupLine($"[grey]{cards.Count} model(s). `modelrace models show ID` gives sources and openness grades.[/]");
+        context.Console.MarkupLine($"[grey]{cards.Count} model(s); ? = unknown. `modelrace models show ID` gives sources and openness grades.[/]");
     }
 }
