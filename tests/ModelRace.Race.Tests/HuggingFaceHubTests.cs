@@ -48,6 +48,8 @@ public sealed class HuggingFaceHubTests : IAsyncDisposable
                 http.Response.ContentLength = Content.Length;
                 await http.Response.Body.WriteAsync(Content.AsMemory(0, 1000));
                 await http.Response.Body.FlushAsync();
+                // Give the client time to store what it got: an immediate reset could discard it unread.
+                await Task.Delay(300);
                 http.Abort(); // the connection drops mid-download
                 return;
             }
