@@ -10,5 +10,6 @@ internal static class CommandRegistry
         yield return ModelsCommands.Create(context);
         yield return ConfigCommands.Create(context);
         foreach (var command in RaceCommands.Create(context)) yield return command;
+        yield return PullCommands.Create(context);
     }
 }
