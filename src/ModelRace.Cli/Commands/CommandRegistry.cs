@@ -13,6 +13,7 @@ internal static class CommandRegistry
         yield return KeysCommands.Create(context);
         yield return UsageCommands.Create(context);
         yield return BenchGatewayCommands.Create(context);
+        foreach (var command in RaceCommands.Create(context)) yield return command;
         yield return PullCommands.Create(context);
         yield return TokenizeCommands.Create(context);
         yield return InspectCommands.Create(context);
