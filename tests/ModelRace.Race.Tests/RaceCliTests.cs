@@ -26,7 +26,14 @@ public sealed class RaceCliTests : IDisposable
         var context = new CliContext
         {
             Console = console, Out = output, Error = error, WorkingDirectory = _work,
-            GetEnvironmentVariable = name => name switch { "MODELRACE_HOME" => _home, "GOOD_KEY" => "sk-test", _ => null },
+            GetEnvironmentVariable = name => name switch
+            {
+                "MODELRACE_HOME" => _home,
+                "GOOD_KEY" => "sk-test",
+                // Tests reach only loopback: the default local model's hub is a port where nothing listens.
+                "HF_ENDPOINT" => "http://127.0.0.1:9",
+                _ => null,
+            },
         };
         var code = await ModelRaceApp.RunAsync(args, context);
         return (code, console.Output, output.ToString(), error.ToString());
@@ -92,12 +99,14 @@ public sealed class RaceCliTests : IDisposable
     {
         var result = await RunAsync("race", "quick");
         Assert.Equal(1, result.Code);
+        Assert.Contains("default local model", result.Error);
+        Assert.Contains("--model path/to/model.gguf", result.Error);
         Assert.Contains("--endpoint", result.Error);
         Assert.Contains("key_env", result.Error);
         var noSuite = await RunAsync("race", "--endpoint", "x=http://127.0.0.1:9/v1");
         Assert.Contains("no suite given", noSuite.Error);
         var badEndpoint = await RunAsync("race", "quick", "--endpoint", "just-a-name");
-        Assert.Contains("expected name=base_url", badEndpoint.Error);
+        Assert.Contains("no modelrace.yaml defines it", badEndpoint.Error);
         var missingKey = await RunAsync("race", "quick", "--endpoint", "x=http://127.0.0.1:9/v1,key_env=NOT_SET_ANYWHERE");
         Assert.Contains("NOT_SET_ANYWHERE is not set", missingKey.Error);
         var empty = await RunAsync("runs");

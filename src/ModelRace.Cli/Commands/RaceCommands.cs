@@ -17,15 +17,12 @@ internal static class RaceCommands
         "name=base_url[,model=M][,key_env=VAR][,card=ID][,open=true][,private=true] for an OpenAI-compatible server (repeatable).";
 
     public const string NothingConfigured =
-        "no models to race. Pass one --endpoint per model, e.g.\n" +
+        "pass one --endpoint per model, e.g.\n" +
         "  --endpoint local=http://127.0.0.1:8080/v1,model=qwen2.5-7b-instruct,open=true,private=true\n" +
         "  --endpoint openai=https://api.openai.com/v1,model=gpt-4o-mini,key_env=OPENAI_API_KEY\n" +
         "(base_url is the OpenAI-compatible API root ending in /v1; key_env names the environment variable holding the API key;\n" +
         " card=ID picks the catalog card whose prices are used for cost, see `modelrace models`).";
 
-    /// <summary>Swapped for a config-file aware resolver once named endpoints exist.</summary>
-    public static Func<CliContext, IContestantResolver> ResolverFactory { get; set; } =
-        context => new OpenAiEndpointResolver(CommonOptions.LoadCatalog(context, null), context.GetEnvironmentVariable);
 
     public static IEnumerable<Command> Create(CliContext context)
     {
@@ -38,7 +35,9 @@ internal static class RaceCommands
     private static Command CreateRace(CliContext context)
     {
         var suites = new Argument<string[]>("suite") { Description = "quick, a .jsonl or .yaml suite, or gsm8k:PATH, mmlu:DIR, arc:PATH, hellaswag:PATH, truthfulqa:PATH (PATH may be hf://OWNER/NAME[@REV]/FILE).", Arity = ArgumentArity.ZeroOrMore };
-        var endpoints = new Option<string[]>("--endpoint") { Description = EndpointHelp };
+        var endpoints = new Option<string[]>("--endpoint") { Description = "An endpoint NAME[/MODEL] from modelrace.yaml, or " + EndpointHelp };
+        var models = new Option<string[]>("--model") { Description = "A GGUF file (or hub spec OWNER/REPO:QUANT) to race in-process (repeatable)." };
+        var config = EndpointSetup.ConfigOption();
         var judge = new Option<string?>("--judge") { Description = "Endpoint (same syntax) of the judge model for judge-rubric / judge-reference items." };
         var limit = new Option<int?>("--limit") { Description = "Race a fixed-seed sample of N items per suite." };
         var seed = new Option<int>("--seed") { Description = "Seed for --limit sampling.", DefaultValueFactory = _ => 1234 };
@@ -49,17 +48,21 @@ internal static class RaceCommands
         var json = CommonOptions.Json();
         var command = new Command("race", "Race models over suites: every answer stored as it arrives; rerun the same command to resume.")
         {
-            suites, endpoints, judge, limit, seed, concurrency, retryErrors, report, db, json,
+            suites, endpoints, models, config, judge, limit, seed, concurrency, retryErrors, report, db, json,
         };
         command.SetAction(async (parse, ct) =>
         {
             var endpointArgs = parse.GetValue(endpoints) ?? [];
-            if (endpointArgs.Length == 0) throw new CliException(NothingConfigured);
+            var modelArgs = parse.GetValue(models) ?? [];
             var suiteArgs = parse.GetValue(suites) ?? [];
             if (suiteArgs.Length == 0)
                 throw new CliException("no suite given: pass quick (the built-in suite), a .jsonl or .yaml suite file, or a benchmark such as gsm8k:PATH or mmlu:DIR (see docs/suites.md)");
-            var resolver = ResolverFactory(context);
+            var resolver = new ConfigContestantResolver(context, parse.GetValue(config));
             var contestants = endpointArgs.Select(e => Resolve(resolver, e)).ToList();
+            foreach (var model in modelArgs)
+                contestants.Add(resolver.LocalFile(await PullCommands.ResolveLocalModelAsync(context, model, ct)));
+            if (endpointArgs.Length == 0 && modelArgs.Length == 0)
+                contestants.AddRange(await DefaultContestantsAsync(context, resolver, ct));
             var judgeContestant = parse.GetValue(judge) is { } judgeArg ? Resolve(resolver, judgeArg) : null;
 
             var hub = new HuggingFaceHub(new HttpClient(), HuggingFaceHub.DefaultCacheRoot(context.GetEnvironmentVariable), context.GetEnvironmentVariable);
@@ -110,6 +113,27 @@ internal static class RaceCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>With no --endpoint or --model: every configured endpoint plus the default local model.</summary>
+    private static async Task<List<Contestant>> DefaultContestantsAsync(CliContext context, ConfigContestantResolver resolver, CancellationToken ct)
+    {
+        var contestants = resolver.AllConfigured().ToList();
+        try
+        {
+            var path = await PullCommands.ResolveLocalModelAsync(context, ModelRace.Local.Hub.ModelResolver.DefaultLocalModel, ct);
+            contestants.Add(resolver.LocalFile(path));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var why = e is CliException ? e.Message : e.Message.Split('\n')[0];
+            if (contestants.Count == 0)
+                throw new CliException(
+                    $"the default local model {ModelRace.Local.Hub.ModelResolver.DefaultLocalModel} is not available: {why}\n" +
+                    "Race a GGUF file you have with --model path/to/model.gguf, add endpoints with `modelrace config init`, or " + NothingConfigured);
+            context.Error.WriteLine($"warning: skipping the default local model: {why}");
+        }
+        return contestants;
     }
 
     private static Contestant Resolve(IContestantResolver resolver, string argument)
