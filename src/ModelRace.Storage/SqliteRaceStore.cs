@@ -1,3 +1,4 @@
+using ModelRace.Core.Endpoints;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;

@@ -1,3 +1,4 @@
+using ModelRace.Core.Endpoints;
 using ModelRace.Core.Race;
 using ModelRace.Storage;
 

@@ -70,7 +70,7 @@ internal sealed class ConfigContestantResolver(CliContext context, string? confi
         var name = Path.GetFileNameWithoutExtension(path);
         var endpoint = new EndpointConfig
         {
-            Name = name, Kind = EndpointKind.Local, Deployment = Core.Endpoints.DeploymentClass.Private,
+            Name = name, Kind = EndpointKind.Local, Deployment = DeploymentClass.Private,
             Models = [new EndpointModel(name, null, path)],
         };
         return ForModel(endpoint, endpoint.Models[0], name);
@@ -86,7 +86,7 @@ internal sealed class ConfigContestantResolver(CliContext context, string? confi
             Model = model.Name,
             CardId = card?.Id,
             OpenWeights = endpoint.Kind == EndpointKind.Local || (card?.IsOpenWeights ?? false),
-            Deployment = endpoint.Deployment == Core.Endpoints.DeploymentClass.Private ? Core.Race.DeploymentClass.Private : Core.Race.DeploymentClass.External,
+            Deployment = endpoint.Deployment,
             Prices = card?.Prices,
         };
         return new Contestant(info, Factory.Create(endpoint, model));

@@ -1,9 +1,7 @@
 using ModelRace.Core.Catalog;
+using ModelRace.Core.Endpoints;
 
 namespace ModelRace.Core.Race;
-
-/// <summary>Where a model runs: on the company's own machines or at an outside provider.</summary>
-public enum DeploymentClass { External, Private }
 
 /// <summary>What the leaderboard shows about one model in a race.</summary>
 public sealed record ContestantInfo

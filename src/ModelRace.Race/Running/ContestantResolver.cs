@@ -1,3 +1,4 @@
+using ModelRace.Core.Endpoints;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using Microsoft.Extensions.AI;
