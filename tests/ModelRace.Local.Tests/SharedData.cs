@@ -26,21 +26,16 @@ public static class SharedData
     }
 
     /// <summary>The path of a folder under shared/, or a skip of the calling test when shared/ is absent.</summary>
-    public static string RequireDirectory(string relative)
-    {
-        if (Root is null)
-            Assert.Skip("../shared is not present beside the repository (it holds llama.cpp reference data); skipping this conformance test.");
-        var path = Path.Combine(Root, relative);
-        if (!Directory.Exists(path)) Assert.Skip($"{path} is missing from shared/; skipping.");
-        return path;
-    }
+    public static string RequireDirectory(string relative) => Require(relative, Directory.Exists);
 
-    public static string RequireFile(string relative)
+    public static string RequireFile(string relative) => Require(relative, File.Exists);
+
+    private static string Require(string relative, Func<string, bool> exists)
     {
         if (Root is null)
             Assert.Skip("../shared is not present beside the repository (it holds llama.cpp reference data); skipping this conformance test.");
         var path = Path.Combine(Root, relative);
-        if (!File.Exists(path)) Assert.Skip($"{path} is missing from shared/; skipping.");
+        if (!exists(path)) Assert.Skip($"{path} is missing from shared/; skipping.");
         return path;
     }
 }
