@@ -1,4 +1,6 @@
+using Microsoft.Extensions.AI;
 using ModelRace.Core.Catalog;
+using ModelRace.Core.Endpoints;
 using ModelRace.Core.Race;
 using ModelRace.Race.Results;
 using ModelRace.Race.Running;
@@ -158,5 +160,49 @@ public class RunnerTests
         var suite = ArithmeticSuite(2) with { Items = [ArithmeticSuite(1).Items[0] with { Scorer = "judge-rubric" }] };
         await Assert.ThrowsAsync<ScoringException>(() => new RaceRunner(new InMemoryRaceStore(), new ScorerRegistry()).RunAsync(suite, [Contestant(server, "m")], new RaceOptions(), null, default));
         Assert.Equal(0, server.Calls);
+    }
+
+    /// <summary>Answers every item right, instantly, with updates marked as replayed from the response cache.</summary>
+    private sealed class CachedReplayClient(ResponseTiming original) : IChatClient
+    {
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            var update = new ChatResponseUpdate(ChatRole.Assistant, RightAnswer(messages.Last().Text)) { FinishReason = ChatFinishReason.Stop };
+            update.AdditionalProperties = new AdditionalPropertiesDictionary
+            {
+                [ResponseMetadata.CachedKey] = true,
+                [ResponseMetadata.TimingKey] = original,
+            };
+            yield return update;
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task CachedRepliesReportTheLatencyMeasuredWhenFirstAsked()
+    {
+        var original = new ResponseTiming(TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(2500));
+        var store = new InMemoryRaceStore();
+        var contestant = new Contestant(new ContestantInfo { Name = "cached", Endpoint = "fake", Model = "cached" }, new CachedReplayClient(original));
+
+        var run = await new RaceRunner(store, new ScorerRegistry()).RunAsync(ArithmeticSuite(3), [contestant], new RaceOptions { Concurrency = 1 }, null, default);
+
+        var responses = await store.LoadResponsesAsync(run.Id, default);
+        Assert.Equal(3, responses.Count);
+        Assert.All(responses, r =>
+        {
+            Assert.Equal(2500, r.LatencyMs);
+            Assert.Equal(400, r.TtftMs);
+        });
     }
 }

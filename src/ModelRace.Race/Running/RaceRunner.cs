@@ -1,3 +1,4 @@
+using ModelRace.Core.Endpoints;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
@@ -132,6 +133,12 @@ public sealed class RaceRunner(IRaceStore store, ScorerRegistry scorers, TimePro
             };
         }
         var latencyMs = _time.GetElapsedTime(started).TotalMilliseconds;
+        // A reply replayed from the response cache arrives at once; its speed is the one measured when it was first asked.
+        if (updates.Any(u => u.IsFromCache()) && updates.GetTiming() is { } original)
+        {
+            latencyMs = original.Total.TotalMilliseconds;
+            ttftMs = original.TimeToFirstToken?.TotalMilliseconds;
+        }
         var response = updates.ToChatResponse();
         var usage = response.Usage;
         var modelCost = ReportedCost(response) ?? CostCalculator.Compute(contestant.Info.Prices, usage?.InputTokenCount, usage?.OutputTokenCount, usage?.CachedInputTokenCount);
