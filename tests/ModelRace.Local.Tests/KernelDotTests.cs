@@ -138,4 +138,43 @@ public sealed unsafe class KernelDotTests
             Assert.Equal(a.Zip(b).Sum(p => p.First * p.Second), QuantizedDot.Int8Dot(a, b));
         }
     }
+
+    [Theory]
+    [MemberData(nameof(QuantTypes))]
+    public void Vector_kernels_agree_with_the_scalar_kernel(GgmlType type)
+    {
+        var random = new Random(17);
+        const int columns = 2048;
+        var row = RandomRow(type, columns, random);
+        var activations = new QuantizedActivations(QuantizedActivations.FormatFor(type)!.Value, columns, batch: 3);
+        activations.Quantize(RandomVector(3 * columns, random));
+        fixed (byte* p = row)
+        {
+            for (var b = 0; b < 3; b++)
+            {
+                var scalar = QuantizedDot.ScalarDot(type, p, activations, b);
+                // The integer sums are exact either way; only the float accumulation order differs.
+                Assert.Equal(scalar, QuantizedDot.Dot(type, p, activations, b), Math.Abs(scalar) * 1e-5 + 1e-4);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(QuantTypes))]
+    public void A_row_gives_the_same_bits_whatever_batch_it_is_computed_in(GgmlType type)
+    {
+        var random = new Random(23);
+        const int columns = 512, batch = 9;
+        var row = RandomRow(type, columns, random);
+        var activations = new QuantizedActivations(QuantizedActivations.FormatFor(type)!.Value, columns, batch);
+        activations.Quantize(RandomVector(batch * columns, random));
+        var together = new float[batch * 2];
+        fixed (byte* p = row)
+        fixed (float* y = together)
+        {
+            QuantizedDot.DotRows(type, p, activations, 0, batch, y, 2);
+            for (var b = 0; b < batch; b++) Assert.Equal(QuantizedDot.Dot(type, p, activations, b), together[b * 2]);
+        }
+    }
 }
+

@@ -58,16 +58,19 @@ public sealed class ModelConformanceTests(ITestOutputHelper output)
             if (Math.Abs(sum - oracle.LastLogitsSum) > logitTolerance * Math.Sqrt(logits.Length) * 2) failures.Add($"'{oracle.Prompt}': sum {sum}, llama.cpp has {oracle.LastLogitsSum}");
 
             var greedy = new List<int>();
-            // Quantized models are only held to their first tokens, so the rest of the run is not computed.
+            // Quantized models are only held to their first tokens, so the rest of the run is not computed. A step whose
+            // two best logits lie within the tolerance is a tie that float summation order (SIMD width, threads) may
+            // break either way, in llama.cpp as here; the comparison ends there, since the runs may rightly part.
             for (var i = 0; i < Math.Min(greedyTokensThatMustMatch, oracle.GreedyTokens.Length); i++)
             {
+                if (i > 0 && TopTwoMargin(logits) < logitTolerance) break;
                 var next = ArgMax(logits);
                 greedy.Add(next);
                 logits = transformer.Forward([next], cache);
             }
             var agreeing = greedy.Zip(oracle.GreedyTokens).TakeWhile(p => p.First == p.Second).Count();
             greedyAgreement = Math.Min(greedyAgreement, agreeing);
-            if (agreeing < Math.Min(greedyTokensThatMustMatch, oracle.GreedyTokens.Length))
+            if (agreeing < greedy.Count)
                 failures.Add($"'{oracle.Prompt}': greedy tokens agree with llama.cpp for {agreeing} tokens; expected [{string.Join(",", oracle.GreedyTokens)}], got [{string.Join(",", greedy)}]");
         }
         var figures = $"{model}: max |Δ top-10 logit| = {maxTop10Diff:G3}, max |Δ sum| = {maxSumDiff:G3}, max relative Δ L2 = {maxL2Diff:G3}, greedy tokens agreeing in every prompt = {greedyAgreement} of those checked";
@@ -93,6 +96,17 @@ public sealed class ModelConformanceTests(ITestOutputHelper output)
             logits = transformer.Forward([tokens[^1]], cache);
         }
         Assert.Equal(expected, pieces.Decode(tokens, previousToken: pieces.BosToken));
+    }
+
+    private static float TopTwoMargin(ReadOnlySpan<float> values)
+    {
+        float best = float.NegativeInfinity, second = float.NegativeInfinity;
+        foreach (var v in values)
+        {
+            if (v > best) { second = best; best = v; }
+            else if (v > second) second = v;
+        }
+        return best - second;
     }
 
     internal static int ArgMax(ReadOnlySpan<float> values)

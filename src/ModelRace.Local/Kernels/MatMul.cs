@@ -3,46 +3,70 @@ using ModelRace.Local.Gguf;
 namespace ModelRace.Local.Kernels;
 
 /// <summary>
-/// y = W·x for a batch of activation vectors. The activations are first brought to the weight type's partner
-/// format, as llama.cpp does (8-bit quantized for quantized weights, fp16-rounded for F16, bf16-rounded for BF16,
-/// unchanged for F32). Rows of W are then split into a fixed number of contiguous ranges, one per worker; each weight
-/// row is read once and dotted with every vector of the batch while it is still in cache.
+/// y = W·x for a batch of activation rows. The activations are first brought to the weight type's partner format, as
+/// llama.cpp does (8-bit quantized for quantized weights, fp16-rounded for F16, bf16-rounded for BF16, unchanged for
+/// F32). Rows of W are dealt out in chunks to the <see cref="ComputePool"/>; each weight row is read once and dotted
+/// with every activation row while it is still in cache. One instance per model; calls must not overlap.
 /// </summary>
-public static unsafe class MatMul
+public sealed unsafe class MatMul(ComputePool pool) : IChunkedWork
 {
-    /// <summary>Multiply-adds per parallel work item; smaller products run on the calling thread (threads cost more than they save).</summary>
-    private const long MinWorkPerTask = 1 << 16;
+    /// <summary>Chunks per thread: enough that a thread slowed by another process hands its share to the others.</summary>
+    private const int ChunksPerThread = 8;
+    private const int MinRowsPerChunk = 16;
 
-    public static int ThreadCount { get; set; } = Math.Max(1, Environment.ProcessorCount);
+    private WeightMatrix _weights;
+    private QuantizedActivations? _quantized;
+    private float* _floats;
+    private float* _output;
+    private int _rows;
+    private int _rowsPerChunk;
 
-    /// <param name="x">batch × W.Columns activations, row-major.</param>
-    /// <param name="y">batch × W.Rows outputs, row-major.</param>
-    public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int batch)
+    public ComputePool Pool { get; } = pool;
+
+    /// <param name="y">x.Rows × W.Rows outputs, row-major.</param>
+    public void Multiply(in WeightMatrix w, ActivationBatch x, Span<float> y)
     {
-        if (x.Length < batch * w.Columns) throw new ArgumentException($"{w.Name}: input holds {x.Length} values, needs {batch}×{w.Columns}");
-        if (y.Length < batch * w.Rows) throw new ArgumentException($"{w.Name}: output holds {y.Length} values, needs {batch}×{w.Rows}");
-        x = x[..(batch * w.Columns)];
-        QuantizedActivations? quantized = null;
-        float[]? rounded = null;
-        if (QuantizedActivations.FormatFor(w.Type) is { } format)
+        if (x.Columns != w.Columns) throw new ArgumentException($"{w.Name}: input rows hold {x.Columns} values, the matrix has {w.Columns} columns");
+        if (y.Length < x.Rows * w.Rows) throw new ArgumentException($"{w.Name}: output holds {y.Length} values, needs {x.Rows}×{w.Rows}");
+        _weights = w;
+        _rows = x.Rows;
+        _quantized = QuantizedActivations.FormatFor(w.Type) is { } format ? x.Quantized(format) : null;
+        _floats = _quantized is null ? x.RoundedFor(w.Type) : null;
+        var chunks = (int)Math.Min(Pool.ThreadCount * ChunksPerThread, Math.Max(1, w.Rows / MinRowsPerChunk));
+        _rowsPerChunk = (w.Rows + chunks - 1) / chunks;
+        chunks = (w.Rows + _rowsPerChunk - 1) / _rowsPerChunk;
+        fixed (float* output = y)
         {
-            quantized = new QuantizedActivations(format, w.Columns, batch);
-            quantized.Quantize(x);
+            _output = output;
+            try
+            {
+                Pool.Run(this, chunks);
+            }
+            finally
+            {
+                _output = null;
+                _quantized = null;
+                _floats = null;
+            }
         }
-        else if (w.Type is GgmlType.F16 or GgmlType.BF16)
-        {
-            rounded = x.ToArray();
-            if (w.Type == GgmlType.F16) RoundToHalf(rounded);
-            else RoundToBFloat16(rounded);
-        }
+    }
 
-        var tasks = (int)Math.Clamp((long)w.Rows * w.Columns * batch / MinWorkPerTask, 1, Math.Min(ThreadCount, w.Rows));
-        fixed (float* xp = rounded ?? x)
-        fixed (float* yp = y)
+    void IChunkedWork.Execute(int chunk)
+    {
+        var w = _weights;
+        var start = chunk * _rowsPerChunk;
+        var end = Math.Min(w.Rows, start + _rowsPerChunk);
+        if (_quantized is { } quantized)
         {
-            var job = new Job(w, xp, quantized, yp, batch, tasks);
-            if (tasks == 1) job.Run(0);
-            else Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = tasks }, job.Run);
+            for (var r = start; r < end; r++)
+                QuantizedDot.DotRows(w.Type, w.Row(r), quantized, 0, _rows, _output + r, w.Rows);
+            return;
+        }
+        var x = new ReadOnlySpan<float>(_floats, _rows * w.Columns);
+        for (var r = start; r < end; r++)
+        {
+            if (_rows == 1) _output[r] = RowDot.Dot(w.Type, w.Row(r), x);
+            else RowDot.DotMany(w.Type, w.Row(r), x, _rows, _output + r, w.Rows);
         }
     }
 
@@ -61,23 +85,6 @@ public static unsafe class MatMul
             if (float.IsNaN(values[i])) continue;
             bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000;
             values[i] = BitConverter.UInt32BitsToSingle(bits);
-        }
-    }
-
-    private sealed class Job(WeightMatrix w, float* x, QuantizedActivations? quantized, float* y, int batch, int tasks)
-    {
-        public void Run(int task)
-        {
-            var start = (int)((long)w.Rows * task / tasks);
-            var end = (int)((long)w.Rows * (task + 1) / tasks);
-            for (var r = start; r < end; r++)
-            {
-                var row = w.Row(r);
-                for (var b = 0; b < batch; b++)
-                    y[(long)b * w.Rows + r] = quantized is null
-                        ? RowDot.Dot(w.Type, row, new ReadOnlySpan<float>(x + (long)b * w.Columns, w.Columns))
-                        : QuantizedDot.Dot(w.Type, row, quantized, b);
-            }
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ModelRace.Local.Gguf;
 
 namespace ModelRace.Local.Kernels;
@@ -7,8 +9,9 @@ namespace ModelRace.Local.Kernels;
 /// Q8_0 (32 values per scale, scale rounded to fp16) for Q8_0/Q4_0/Q5_0 weights, Q8_K (256 values per float
 /// scale, plus sums of each 16 quants) for K-quant weights. Integer dot products then stand in for float ones.
 /// </summary>
-public sealed class QuantizedActivations
+public sealed unsafe class QuantizedActivations
 {
+    /// <param name="batch">How many rows the buffers hold; <see cref="Quantize"/> may fill fewer.</param>
     public QuantizedActivations(GgmlType format, int length, int batch)
     {
         BlockSize = format switch
@@ -21,14 +24,25 @@ public sealed class QuantizedActivations
         Format = format;
         Length = length;
         Batch = batch;
-        Quants = new sbyte[length * batch];
-        Scales = new float[length / BlockSize * batch];
-        GroupSums = format == GgmlType.Q8_K ? new short[length / 16 * batch] : [];
+        // Pinned, so the kernels can hold plain pointers across a whole matrix multiplication.
+        Quants = GC.AllocateUninitializedArray<sbyte>(length * batch, pinned: true);
+        Scales = GC.AllocateUninitializedArray<float>(length / BlockSize * batch, pinned: true);
+        GroupSums = GC.AllocateUninitializedArray<short>(format == GgmlType.Q8_K ? length / 16 * batch : 0, pinned: true);
     }
+
+    /// <summary>Quants of batch row <paramref name="row"/>: Length values.</summary>
+    public sbyte* QuantsOf(int row) => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Quants)) + (long)row * Length;
+    /// <summary>Scales of batch row <paramref name="row"/>: one per block.</summary>
+    public float* ScalesOf(int row) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scales)) + (long)row * (Length / BlockSize);
+    /// <summary>Q8_K group sums of batch row <paramref name="row"/>: one per 16 quants.</summary>
+    public short* GroupSumsOf(int row) => (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(GroupSums)) + (long)row * (Length / 16);
 
     public GgmlType Format { get; }
     public int Length { get; }
+    /// <summary>Rows the buffers hold.</summary>
     public int Batch { get; }
+    /// <summary>Rows filled by the last <see cref="Quantize"/>.</summary>
+    public int Rows { get; private set; }
     public int BlockSize { get; }
     public sbyte[] Quants { get; }
     /// <summary>One scale per block: value ≈ scale · quant.</summary>
@@ -44,10 +58,12 @@ public sealed class QuantizedActivations
         _ => null,
     };
 
-    /// <summary>Quantizes batch × Length floats.</summary>
-    public void Quantize(ReadOnlySpan<float> x)
+    /// <summary>Quantizes rows × Length floats (all of <see cref="Batch"/> rows when <paramref name="rows"/> is omitted).</summary>
+    public void Quantize(ReadOnlySpan<float> x, int? rows = null)
     {
-        for (var b = 0; b < Batch; b++)
+        Rows = rows ?? Batch;
+        if (Rows > Batch || x.Length < Rows * Length) throw new ArgumentException($"{Rows} rows of {Length} values do not fit {Batch} rows or the {x.Length} values given");
+        for (var b = 0; b < Rows; b++)
         {
             var row = x.Slice(b * Length, Length);
             for (var block = 0; block < Length / BlockSize; block++)

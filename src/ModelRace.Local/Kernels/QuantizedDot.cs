@@ -7,12 +7,55 @@ namespace ModelRace.Local.Kernels;
 
 /// <summary>
 /// Dot products of a quantized weight row with 8-bit activations (<see cref="QuantizedActivations"/>), as llama.cpp
-/// computes them: each block's weight quants are unpacked to signed bytes, multiplied with the activation quants in
-/// integers, and only the per-block sums are scaled to float.
+/// computes them: each block's weight quants are unpacked to bytes, multiplied with the activation quants in integers,
+/// and only the per-block sums are scaled to float. Q8_0, Q4_K and Q6_K have AVX2/VNNI kernels (the other files of
+/// this class); every type has the scalar kernel below, which the vector ones are tested against.
 /// </summary>
-public static unsafe class QuantizedDot
+public static unsafe partial class QuantizedDot
 {
+    /// <summary>Whether <paramref name="type"/> runs a vector kernel on this machine.</summary>
+    public static bool IsVectorized(GgmlType type) => Simd.IsAccelerated && type is GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+
+    /// <summary>The dot of one weight row with activation row <paramref name="batchIndex"/>.</summary>
     public static float Dot(GgmlType type, byte* row, QuantizedActivations x, int batchIndex)
+    {
+        if (IsVectorized(type))
+        {
+            return type switch
+            {
+                GgmlType.Q8_0 => VectorDotQ8_0(row, x, batchIndex),
+                GgmlType.Q4_K => VectorDotQ4_K(row, x, batchIndex),
+                _ => VectorDotQ6_K(row, x, batchIndex),
+            };
+        }
+        return ScalarDot(type, row, x, batchIndex);
+    }
+
+    /// <summary>
+    /// Dots one weight row with activation rows <paramref name="first"/> … first+count−1, writing result i to
+    /// y[i·yStride]. Groups of four share each unpacked weight block.
+    /// </summary>
+    public static void DotRows(GgmlType type, byte* row, QuantizedActivations x, int first, int count, float* y, long yStride)
+    {
+        var i = 0;
+        if (IsVectorized(type))
+        {
+            for (; i + 4 <= count; i += 4)
+            {
+                var output = y + i * yStride;
+                switch (type)
+                {
+                    case GgmlType.Q8_0: VectorDotQ8_0x4(row, x, first + i, output, yStride); break;
+                    case GgmlType.Q4_K: VectorDotQ4_Kx4(row, x, first + i, output, yStride); break;
+                    default: VectorDotQ6_Kx4(row, x, first + i, output, yStride); break;
+                }
+            }
+        }
+        for (; i < count; i++) y[i * yStride] = Dot(type, row, x, first + i);
+    }
+
+    /// <summary>The portable kernel: unpack each block to signed bytes, then an integer dot.</summary>
+    public static float ScalarDot(GgmlType type, byte* row, QuantizedActivations x, int batchIndex)
     {
         var blocksPerRow = x.Length / x.BlockSize;
         var quants = x.Quants.AsSpan(batchIndex * x.Length, x.Length);

@@ -27,6 +27,37 @@ public static unsafe class RowDot
         _ => throw new NotSupportedException($"weights of type {type} are not supported"),
     };
 
+    /// <summary>
+    /// One float-type weight row (F32, F16, BF16) against <paramref name="batch"/> activation rows of x.Length / batch
+    /// values: each 256-value chunk is decoded once and dotted with every row, summing in the same order as
+    /// <see cref="Dot"/>, so a row's result does not depend on the batch it came in.
+    /// </summary>
+    public static void DotMany(GgmlType type, byte* row, ReadOnlySpan<float> x, int batch, float* y, long yStride)
+    {
+        var columns = x.Length / batch;
+        Span<float> w = stackalloc float[Chunk];
+        Span<float> sums = stackalloc float[batch];
+        sums.Clear();
+        for (var start = 0; start < columns; start += Chunk)
+        {
+            var n = Math.Min(Chunk, columns - start);
+            var decoded = w[..n];
+            switch (type)
+            {
+                case GgmlType.F32: new ReadOnlySpan<float>((float*)row + start, n).CopyTo(decoded); break;
+                case GgmlType.F16: TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)row + start, n), decoded); break;
+                case GgmlType.BF16:
+                    var bits = (ushort*)row + start;
+                    var asInt = MemoryMarshal.Cast<float, int>(decoded);
+                    for (var i = 0; i < n; i++) asInt[i] = bits[i] << 16;
+                    break;
+                default: throw new NotSupportedException($"{type} is not a float weight type");
+            }
+            for (var b = 0; b < batch; b++) sums[b] += TensorPrimitives.Dot(decoded, x.Slice(b * columns + start, n));
+        }
+        for (var b = 0; b < batch; b++) y[b * yStride] = sums[b];
+    }
+
     /// <summary>Dequantizes a whole row (embedding lookups, tests).</summary>
     public static void Decode(GgmlType type, byte* row, Span<float> y)
     {

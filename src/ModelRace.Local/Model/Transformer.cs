@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 using ModelRace.Local.Gguf;
 using ModelRace.Local.Kernels;
@@ -7,37 +6,46 @@ namespace ModelRace.Local.Model;
 
 /// <summary>
 /// A llama-family decoder (llama, qwen2, qwen3) running on weights memory-mapped from a GGUF file.
-/// <see cref="Forward"/> is the whole model: embeddings → N × (attention + SwiGLU feed-forward) → norm → logits.
-/// One forward pass runs at a time per model (the scratch buffers are shared); callers serialize.
+/// <see cref="ForwardRows"/> is the whole model: embeddings → N × (attention + SwiGLU feed-forward) → norm → logits.
+/// A batch row is one token of one sequence at one position, so the same pass serves a prompt (many positions of one
+/// sequence) and a decoding step of many sequences at once (continuous batching). One pass runs at a time per model
+/// (the scratch buffers and compute threads are shared); callers are serialized by a lock.
 /// </summary>
 public sealed class Transformer : IDisposable
 {
-    /// <summary>Prompt tokens processed together in one matrix-matrix pass.</summary>
+    /// <summary>Batch rows processed together in one matrix-matrix pass.</summary>
     public const int MaxBatch = 32;
 
     private readonly GgufFile? _ownedFile;
     private readonly Scratch _scratch;
     private readonly Lock _forwardLock = new();
+    private readonly MatMul _matMul;
+    private readonly Attention _attention;
 
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
     public GgufFile File { get; }
+    /// <summary>Compute threads, the calling thread included.</summary>
+    public int ThreadCount => _matMul.Pool.ThreadCount;
 
-    public Transformer(GgufFile file, bool ownsFile = false)
+    /// <param name="threads">Compute threads; default one per logical processor.</param>
+    public Transformer(GgufFile file, bool ownsFile = false, int? threads = null)
     {
         File = file;
         _ownedFile = ownsFile ? file : null;
         Config = ModelConfig.FromGguf(file);
         Weights = ModelWeights.Load(file, Config);
         _scratch = new Scratch(Config);
+        _matMul = new MatMul(new ComputePool(threads ?? ComputePool.DefaultThreadCount));
+        _attention = new Attention(Config, _scratch);
     }
 
-    public static Transformer Load(string path)
+    public static Transformer Load(string path, int? threads = null)
     {
         var file = GgufFile.Open(path);
         try
         {
-            return new Transformer(file, ownsFile: true);
+            return new Transformer(file, ownsFile: true, threads);
         }
         catch
         {
@@ -61,48 +69,108 @@ public sealed class Transformer : IDisposable
     /// </summary>
     public float[] Forward(ReadOnlySpan<int> tokens, KvCache cache, bool allLogits = false)
     {
-        if (tokens.IsEmpty) throw new ArgumentException("at least one token is needed", nameof(tokens));
-        if (cache.Config != Config) throw new ArgumentException("the cache was made for another model", nameof(cache));
-        if (cache.Length + tokens.Length > cache.ContextLength) throw new ContextLengthExceededException(cache.Length + tokens.Length, cache.ContextLength);
-        foreach (var token in tokens)
-            if ((uint)token >= (uint)Config.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, $"token id outside the vocabulary of {Config.VocabSize}");
+        var logits = new float[(allLogits ? tokens.Length : 1) * Config.VocabSize];
+        Forward(tokens, cache, logits, allLogits);
+        return logits;
+    }
 
+    /// <summary>As <see cref="Forward(ReadOnlySpan{int}, KvCache, bool)"/>, writing into <paramref name="logits"/> (no allocation).</summary>
+    public void Forward(ReadOnlySpan<int> tokens, KvCache cache, Span<float> logits, bool allLogits = false)
+    {
+        if (tokens.IsEmpty) throw new ArgumentException("at least one token is needed", nameof(tokens));
+        CheckCache(cache, tokens.Length);
+        CheckTokens(tokens);
         var vocab = Config.VocabSize;
-        var logits = new float[(allLogits ? tokens.Length : 1) * vocab];
+        if (logits.Length < (allLogits ? tokens.Length : 1) * vocab) throw new ArgumentException($"the logits buffer holds {logits.Length} values, too few", nameof(logits));
         lock (_forwardLock)
         {
             for (var start = 0; start < tokens.Length; start += MaxBatch)
             {
                 var batch = tokens.Slice(start, Math.Min(MaxBatch, tokens.Length - start));
-                var isLastBatch = start + batch.Length == tokens.Length;
-                ForwardBatch(batch, cache);
-                if (allLogits) ComputeLogits(0, batch.Length, logits.AsSpan(start * vocab, batch.Length * vocab));
-                else if (isLastBatch) ComputeLogits(batch.Length - 1, 1, logits);
+                for (var b = 0; b < batch.Length; b++)
+                {
+                    _scratch.RowCache[b] = cache;
+                    _scratch.RowPosition[b] = cache.Length + b;
+                }
+                ForwardRows(batch);
+                if (allLogits) ComputeLogits(0, batch.Length, logits.Slice(start * vocab, batch.Length * vocab));
+                else if (start + batch.Length == tokens.Length) ComputeLogits(batch.Length - 1, 1, logits);
             }
+            Array.Clear(_scratch.RowCache);
         }
+    }
+
+    /// <summary>
+    /// One decoding step of several sequences at once: <paramref name="tokens"/>[i] goes at the next position of
+    /// <paramref name="caches"/>[i]. Returns tokens × VocabSize logits, row i for sequence i.
+    /// </summary>
+    public float[] ForwardStep(ReadOnlySpan<int> tokens, IReadOnlyList<KvCache> caches)
+    {
+        var logits = new float[tokens.Length * Config.VocabSize];
+        ForwardStep(tokens, caches, logits);
         return logits;
     }
 
-    private void ForwardBatch(ReadOnlySpan<int> tokens, KvCache cache)
+    /// <summary>As <see cref="ForwardStep(ReadOnlySpan{int}, IReadOnlyList{KvCache})"/>, writing into <paramref name="logits"/>.</summary>
+    public void ForwardStep(ReadOnlySpan<int> tokens, IReadOnlyList<KvCache> caches, Span<float> logits)
+    {
+        if (tokens.IsEmpty) throw new ArgumentException("at least one token is needed", nameof(tokens));
+        if (tokens.Length > MaxBatch) throw new ArgumentException($"at most {MaxBatch} sequences step together, not {tokens.Length}", nameof(tokens));
+        if (caches.Count != tokens.Length) throw new ArgumentException($"{tokens.Length} tokens need {tokens.Length} caches, not {caches.Count}", nameof(caches));
+        if (logits.Length < tokens.Length * Config.VocabSize) throw new ArgumentException($"the logits buffer holds {logits.Length} values, too few", nameof(logits));
+        for (var i = 0; i < caches.Count; i++)
+        {
+            CheckCache(caches[i], 1);
+            for (var j = 0; j < i; j++)
+                if (ReferenceEquals(caches[i], caches[j])) throw new ArgumentException($"sequences {j} and {i} share one cache; each needs its own", nameof(caches));
+        }
+        CheckTokens(tokens);
+        lock (_forwardLock)
+        {
+            for (var b = 0; b < tokens.Length; b++)
+            {
+                _scratch.RowCache[b] = caches[b];
+                _scratch.RowPosition[b] = caches[b].Length;
+            }
+            ForwardRows(tokens);
+            ComputeLogits(0, tokens.Length, logits);
+            Array.Clear(_scratch.RowCache);
+        }
+    }
+
+    private void CheckCache(KvCache cache, int newTokens)
+    {
+        if (cache.Config != Config) throw new ArgumentException("the cache was made for another model", nameof(cache));
+        if (cache.Length + newTokens > cache.ContextLength) throw new ContextLengthExceededException(cache.Length + newTokens, cache.ContextLength);
+    }
+
+    private void CheckTokens(ReadOnlySpan<int> tokens)
+    {
+        foreach (var token in tokens)
+            if ((uint)token >= (uint)Config.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, $"token id outside the vocabulary of {Config.VocabSize}");
+    }
+
+    /// <summary>Runs batch row b = token <paramref name="tokens"/>[b] of sequence RowCache[b] at position RowPosition[b].</summary>
+    private void ForwardRows(ReadOnlySpan<int> tokens)
     {
         var c = Config;
         var s = _scratch;
         var n = tokens.Length;
         int dim = c.EmbeddingLength, qDim = c.QueryDim, kvDim = c.KvDim, ffn = c.FeedForwardLength;
-        var firstPosition = cache.Length;
+        var residual = s.Residual.AsSpan(0, n * dim);
 
-        for (var b = 0; b < n; b++) Embed(tokens[b], s.Residual.AsSpan(b * dim, dim));
+        for (var b = 0; b < n; b++) Embed(tokens[b], residual.Slice(b * dim, dim));
 
         for (var l = 0; l < c.LayerCount; l++)
         {
             var layer = Weights.Layers[l];
 
             // Attention: normalize, project to Q/K/V, position-encode, store K/V, attend, project back, add.
-            for (var b = 0; b < n; b++)
-                Ops.RmsNorm(s.Residual.AsSpan(b * dim, dim), layer.AttentionNorm, c.RmsNormEpsilon, s.Normed.AsSpan(b * dim, dim));
-            MatMul.Multiply(layer.Query, s.Normed, s.Query, n);
-            MatMul.Multiply(layer.Key, s.Normed, s.Key, n);
-            MatMul.Multiply(layer.Value, s.Normed, s.Value, n);
+            for (var b = 0; b < n; b++) Ops.RmsNorm(residual.Slice(b * dim, dim), layer.AttentionNorm, c.RmsNormEpsilon, s.Normed.Row(b));
+            s.Normed.SetRows(n);
+            _matMul.Multiply(layer.Query, s.Normed, s.Query);
+            _matMul.Multiply(layer.Key, s.Normed, s.Key);
+            _matMul.Multiply(layer.Value, s.Normed, s.Value);
             for (var b = 0; b < n; b++)
             {
                 var query = s.Query.AsSpan(b * qDim, qDim);
@@ -113,7 +181,8 @@ public sealed class Transformer : IDisposable
                 if (layer.ValueBias is not null) TensorPrimitives.Add(value, layer.ValueBias, value);
                 if (layer.QueryNorm is not null) NormalizeHeads(query, layer.QueryNorm);
                 if (layer.KeyNorm is not null) NormalizeHeads(key, layer.KeyNorm);
-                var position = firstPosition + b;
+                var cache = s.RowCache[b]!;
+                var position = s.RowPosition[b];
                 var adjacent = c.RopeLayout == RopeLayout.Adjacent;
                 Ops.Rope(query, c.HeadDim, cache.Rope.Cos(position), cache.Rope.Sin(position), adjacent);
                 Ops.Rope(key, c.HeadDim, cache.Rope.Cos(position), cache.Rope.Sin(position), adjacent);
@@ -125,57 +194,26 @@ public sealed class Transformer : IDisposable
                 MatMul.RoundToHalf(cachedKey);
                 MatMul.RoundToHalf(cachedValue);
             }
-            Attend(cache, l, firstPosition, n);
-            MatMul.Multiply(layer.AttentionOutput, s.AttentionOutput, s.Projected, n);
-            TensorPrimitives.Add(s.Residual.AsSpan(0, n * dim), s.Projected.AsSpan(0, n * dim), s.Residual.AsSpan(0, n * dim));
+            _attention.Run(_matMul.Pool, l, n);
+            s.AttentionOutput.SetRows(n);
+            _matMul.Multiply(layer.AttentionOutput, s.AttentionOutput, s.Projected);
+            TensorPrimitives.Add(residual, s.Projected.AsSpan(0, n * dim), residual);
 
             // Feed-forward: normalize, SwiGLU(gate, up), project down, add.
-            for (var b = 0; b < n; b++)
-                Ops.RmsNorm(s.Residual.AsSpan(b * dim, dim), layer.FeedForwardNorm, c.RmsNormEpsilon, s.Normed.AsSpan(b * dim, dim));
-            MatMul.Multiply(layer.Gate, s.Normed, s.Gate, n);
-            MatMul.Multiply(layer.Up, s.Normed, s.Up, n);
-            Ops.SwiGlu(s.Gate.AsSpan(0, n * ffn), s.Up.AsSpan(0, n * ffn));
-            MatMul.Multiply(layer.Down, s.Gate, s.Projected, n);
-            TensorPrimitives.Add(s.Residual.AsSpan(0, n * dim), s.Projected.AsSpan(0, n * dim), s.Residual.AsSpan(0, n * dim));
+            for (var b = 0; b < n; b++) Ops.RmsNorm(residual.Slice(b * dim, dim), layer.FeedForwardNorm, c.RmsNormEpsilon, s.Normed.Row(b));
+            s.Normed.SetRows(n);
+            _matMul.Multiply(layer.Gate, s.Normed, s.Gate.Values);
+            _matMul.Multiply(layer.Up, s.Normed, s.Up);
+            Ops.SwiGlu(s.Gate.Values.AsSpan(0, n * ffn), s.Up.AsSpan(0, n * ffn));
+            s.Gate.SetRows(n);
+            _matMul.Multiply(layer.Down, s.Gate, s.Projected);
+            TensorPrimitives.Add(residual, s.Projected.AsSpan(0, n * dim), residual);
         }
-        cache.Length = firstPosition + n;
-    }
-
-    /// <summary>
-    /// Causal multi-head attention with grouped K/V heads, for every (token, head) of the batch in parallel.
-    /// Like llama.cpp's F16 cache path, the query and the attention weights are rounded to fp16 before they meet the cache.
-    /// </summary>
-    private void Attend(KvCache cache, int layer, int firstPosition, int n)
-    {
-        var c = Config;
-        var s = _scratch;
-        var scale = 1f / MathF.Sqrt(c.HeadDim);
-        var multiplyAdds = (long)n * c.HeadCount * (firstPosition + n) * c.HeadDim;
-        var threads = multiplyAdds < 1 << 16 ? 1 : MatMul.ThreadCount;
-        Parallel.For(0, n * c.HeadCount, new ParallelOptions { MaxDegreeOfParallelism = threads }, work =>
+        for (var b = 0; b < n; b++)
         {
-            var b = work / c.HeadCount;
-            var head = work % c.HeadCount;
-            var kvOffset = head / c.HeadsPerKvHead * c.HeadDim;
-            var positions = firstPosition + b + 1;
-            var query = s.Query.AsSpan(b * c.QueryDim + head * c.HeadDim, c.HeadDim);
-            var output = s.AttentionOutput.AsSpan(b * c.QueryDim + head * c.HeadDim, c.HeadDim);
-            var allKeys = cache.Keys(layer);
-            var allValues = cache.Values(layer);
-            var rented = ArrayPool<float>.Shared.Rent(positions + c.HeadDim);
-            var scores = rented.AsSpan(0, positions);
-            var roundedQuery = rented.AsSpan(positions, c.HeadDim);
-            query.CopyTo(roundedQuery);
-            MatMul.RoundToHalf(roundedQuery);
-            for (var t = 0; t < positions; t++)
-                scores[t] = TensorPrimitives.Dot(roundedQuery, allKeys.Slice(t * c.KvDim + kvOffset, c.HeadDim)) * scale;
-            Ops.Softmax(scores);
-            MatMul.RoundToHalf(scores);
-            output.Clear();
-            for (var t = 0; t < positions; t++)
-                TensorPrimitives.MultiplyAdd(allValues.Slice(t * c.KvDim + kvOffset, c.HeadDim), scores[t], output, output);
-            ArrayPool<float>.Shared.Return(rented);
-        });
+            var cache = s.RowCache[b]!;
+            cache.Length = Math.Max(cache.Length, s.RowPosition[b] + 1);
+        }
     }
 
     private void NormalizeHeads(Span<float> heads, ReadOnlySpan<float> weight)
@@ -197,28 +235,37 @@ public sealed class Transformer : IDisposable
         var dim = Config.EmbeddingLength;
         var s = _scratch;
         for (var b = 0; b < count; b++)
-            Ops.RmsNorm(s.Residual.AsSpan((first + b) * dim, dim), Weights.OutputNorm, Config.RmsNormEpsilon, s.Normed.AsSpan(b * dim, dim));
-        MatMul.Multiply(Weights.Output, s.Normed.AsSpan(0, count * dim), logits, count);
+            Ops.RmsNorm(s.Residual.AsSpan((first + b) * dim, dim), Weights.OutputNorm, Config.RmsNormEpsilon, s.Normed.Row(b));
+        s.Normed.SetRows(count);
+        _matMul.Multiply(Weights.Output, s.Normed, logits);
     }
 
-    public void Dispose() => _ownedFile?.Dispose();
+    public void Dispose()
+    {
+        _matMul.Pool.Dispose();
+        _ownedFile?.Dispose();
+    }
 
     /// <summary>Activations of one batch, every buffer named for what it holds (batch-major rows).</summary>
-    private sealed class Scratch(ModelConfig c)
+    internal sealed class Scratch(ModelConfig c)
     {
+        /// <summary>Batch row b belongs to this sequence…</summary>
+        public readonly KvCache?[] RowCache = new KvCache?[MaxBatch];
+        /// <summary>…at this position.</summary>
+        public readonly int[] RowPosition = new int[MaxBatch];
         /// <summary>The residual stream: each token's running hidden state.</summary>
         public readonly float[] Residual = new float[MaxBatch * c.EmbeddingLength];
         /// <summary>RMS-normalized residual, the input of each projection.</summary>
-        public readonly float[] Normed = new float[MaxBatch * c.EmbeddingLength];
+        public readonly ActivationBatch Normed = new(c.EmbeddingLength, MaxBatch);
         public readonly float[] Query = new float[MaxBatch * c.QueryDim];
         public readonly float[] Key = new float[MaxBatch * c.KvDim];
         public readonly float[] Value = new float[MaxBatch * c.KvDim];
         /// <summary>Attention-weighted values, all heads concatenated, before the output projection.</summary>
-        public readonly float[] AttentionOutput = new float[MaxBatch * c.QueryDim];
+        public readonly ActivationBatch AttentionOutput = new(c.QueryDim, MaxBatch);
         /// <summary>Output of attn_output or ffn_down, added into the residual.</summary>
         public readonly float[] Projected = new float[MaxBatch * c.EmbeddingLength];
-        /// <summary>ffn_gate output, then SwiGLU(gate, up) in place.</summary>
-        public readonly float[] Gate = new float[MaxBatch * c.FeedForwardLength];
+        /// <summary>ffn_gate output, then SwiGLU(gate, up) in place: the input of ffn_down.</summary>
+        public readonly ActivationBatch Gate = new(c.FeedForwardLength, MaxBatch);
         public readonly float[] Up = new float[MaxBatch * c.FeedForwardLength];
     }
 }

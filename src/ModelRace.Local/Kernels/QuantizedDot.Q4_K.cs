@@ -1,0 +1,114 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelRace.Local.Kernels;
+
+/// <summary>
+/// Q4_K weights against Q8_K activations. A 144-byte super-block holds 256 weights: fp16 d and dmin, twelve bytes
+/// packing eight 6-bit scales and eight 6-bit mins, and 128 bytes of nibbles (low nibbles of byte run j are sub-block
+/// 2j, high nibbles sub-block 2j+1). weight = d·scale·q − dmin·min, so a super-block's dot is
+/// d·x.d·Σ scale·(q·x) − dmin·x.d·Σ min·(sum of the sub-block's activations); the second sum uses Q8_K's group sums.
+/// </summary>
+public static unsafe partial class QuantizedDot
+{
+    private const int Q4_KBlockBytes = 144;
+
+    /// <summary>The scales and mins of one super-block, unpacked from their 12 bytes (the bit layout of ggml's get_scale_min_k4).</summary>
+    private readonly struct Q4_KScales
+    {
+        /// <summary>Byte j: the scale of sub-block j.</summary>
+        public readonly ulong Scales;
+        /// <summary>Each min twice, as int16s, lined up with the Q8_K group sums (two groups of 16 per sub-block).</summary>
+        public readonly Vector256<short> MinsPerGroup;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Q4_KScales(byte* packed)
+        {
+            const uint low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+            uint a = *(uint*)packed, b = *(uint*)(packed + 4), c = *(uint*)(packed + 8);
+            Scales = (a & low6) | (ulong)((c & low4) | (((a >> 6) & low2) << 4)) << 32;
+            var mins = (b & low6) | (ulong)(((c >> 4) & low4) | (((b >> 6) & low2) << 4)) << 32;
+            var minBytes = Vector128.CreateScalar(mins).AsByte();
+            MinsPerGroup = Avx2.ConvertToVector256Int16(Sse2.UnpackLow(minBytes, minBytes));
+        }
+
+        public short Scale(int subBlock) => (short)(byte)(Scales >> (8 * subBlock));
+    }
+
+    private static float VectorDotQ4_K(byte* row, QuantizedActivations x, int activation)
+    {
+        var superBlocks = x.Length / 256;
+        var xq = x.QuantsOf(activation);
+        var xd = x.ScalesOf(activation);
+        var groupSums = x.GroupSumsOf(activation);
+        var table = Simd.HalfToFloat;
+        var lowNibbles = Vector256.Create((byte)0x0F);
+        var acc = Vector256<float>.Zero;
+        for (var i = 0; i < superBlocks; i++, row += Q4_KBlockBytes, xq += 256)
+        {
+            var scales = new Q4_KScales(row + 4);
+            var sum = Vector256<int>.Zero;
+            for (var j = 0; j < 4; j++)
+            {
+                var packed = Vector256.Load(row + 16 + 32 * j);
+                var low = Avx2.And(packed, lowNibbles);
+                var high = Avx2.And(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte(), lowNibbles);
+                sum = Simd.MultiplyAddPairs(sum, Vector256.Create(scales.Scale(2 * j)), Avx2.MultiplyAddAdjacent(low, Vector256.Load(xq + 64 * j)));
+                sum = Simd.MultiplyAddPairs(sum, Vector256.Create(scales.Scale(2 * j + 1)), Avx2.MultiplyAddAdjacent(high, Vector256.Load(xq + 64 * j + 32)));
+            }
+            acc = Q4_KFinish(acc, sum, scales.MinsPerGroup, groupSums + i * 16, table[*(ushort*)row] * xd[i], -table[*(ushort*)(row + 2)] * xd[i]);
+        }
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>One weight row against four activation rows; each super-block is unpacked once.</summary>
+    private static void VectorDotQ4_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
+    {
+        var superBlocks = x.Length / 256;
+        sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
+        float* d0 = x.ScalesOf(first), d1 = x.ScalesOf(first + 1), d2 = x.ScalesOf(first + 2), d3 = x.ScalesOf(first + 3);
+        short* g0 = x.GroupSumsOf(first), g1 = x.GroupSumsOf(first + 1), g2 = x.GroupSumsOf(first + 2), g3 = x.GroupSumsOf(first + 3);
+        var table = Simd.HalfToFloat;
+        var lowNibbles = Vector256.Create((byte)0x0F);
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (var i = 0; i < superBlocks; i++, row += Q4_KBlockBytes)
+        {
+            var scales = new Q4_KScales(row + 4);
+            var o = i * 256;
+            Vector256<int> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
+            for (var j = 0; j < 4; j++)
+            {
+                var packed = Vector256.Load(row + 16 + 32 * j);
+                var low = Avx2.And(packed, lowNibbles);
+                var high = Avx2.And(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte(), lowNibbles);
+                var lowScale = Vector256.Create(scales.Scale(2 * j));
+                var highScale = Vector256.Create(scales.Scale(2 * j + 1));
+                var lo = o + 64 * j;
+                var hi = lo + 32;
+                sum0 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum0, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q0 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q0 + hi)));
+                sum1 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum1, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q1 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q1 + hi)));
+                sum2 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum2, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q2 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q2 + hi)));
+                sum3 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum3, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q3 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q3 + hi)));
+            }
+            float d = table[*(ushort*)row], dmin = table[*(ushort*)(row + 2)];
+            var mins = scales.MinsPerGroup;
+            acc0 = Q4_KFinish(acc0, sum0, mins, g0 + i * 16, d * d0[i], -dmin * d0[i]);
+            acc1 = Q4_KFinish(acc1, sum1, mins, g1 + i * 16, d * d1[i], -dmin * d1[i]);
+            acc2 = Q4_KFinish(acc2, sum2, mins, g2 + i * 16, d * d2[i], -dmin * d2[i]);
+            acc3 = Q4_KFinish(acc3, sum3, mins, g3 + i * 16, d * d3[i], -dmin * d3[i]);
+        }
+        y[0] = Vector256.Sum(acc0);
+        y[yStride] = Vector256.Sum(acc1);
+        y[2 * yStride] = Vector256.Sum(acc2);
+        y[3 * yStride] = Vector256.Sum(acc3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q4_KFinish(Vector256<float> acc, Vector256<int> scaledSum, Vector256<short> mins, short* groupSums, float scale, float negativeMinScale)
+    {
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(scaledSum), Vector256.Create(scale), acc);
+        var minTerm = Avx2.MultiplyAddAdjacent(mins, Vector256.Load(groupSums));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(minTerm), Vector256.Create(negativeMinScale), acc);
+    }
+}

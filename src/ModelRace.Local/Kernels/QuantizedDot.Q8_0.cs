@@ -1,0 +1,90 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelRace.Local.Kernels;
+
+/// <summary>Q8_0 weights (fp16 scale + 32 signed bytes) against Q8_0 activations.</summary>
+public static unsafe partial class QuantizedDot
+{
+    private const int Q8_0BlockBytes = 34;
+
+    private static float VectorDotQ8_0(byte* row, QuantizedActivations x, int activation)
+    {
+        var blocks = x.Length / 32;
+        var xq = x.QuantsOf(activation);
+        var xd = x.ScalesOf(activation);
+        var table = Simd.HalfToFloat;
+        // Two accumulators, so consecutive blocks do not wait on each other's multiply-add.
+        Vector256<float> even = default, odd = default;
+        var b = 0;
+        for (; b + 1 < blocks; b += 2, row += 2 * Q8_0BlockBytes)
+        {
+            var w0 = Vector256.Load((sbyte*)row + 2);
+            var w1 = Vector256.Load((sbyte*)row + Q8_0BlockBytes + 2);
+            var p0 = Simd.DotSignedBytes(w0, Vector256.Load(xq + b * 32));
+            var p1 = Simd.DotSignedBytes(w1, Vector256.Load(xq + b * 32 + 32));
+            even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p0), Vector256.Create(table[*(ushort*)row] * xd[b]), even);
+            odd = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p1), Vector256.Create(table[*(ushort*)(row + Q8_0BlockBytes)] * xd[b + 1]), odd);
+        }
+        if (b < blocks)
+        {
+            var p = Simd.DotSignedBytes(Vector256.Load((sbyte*)row + 2), Vector256.Load(xq + b * 32));
+            even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p), Vector256.Create(table[*(ushort*)row] * xd[b]), even);
+        }
+        return Vector256.Sum(even + odd);
+    }
+
+    /// <summary>
+    /// One weight row against four activation rows: each weight block is loaded and made unsigned once. Each row sums
+    /// in the same order as <see cref="VectorDotQ8_0"/>, so a result never depends on the batch it came in.
+    /// </summary>
+    private static void VectorDotQ8_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
+    {
+        var blocks = x.Length / 32;
+        sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
+        float* d0 = x.ScalesOf(first), d1 = x.ScalesOf(first + 1), d2 = x.ScalesOf(first + 2), d3 = x.ScalesOf(first + 3);
+        var table = Simd.HalfToFloat;
+        Vector256<float> even0 = default, even1 = default, even2 = default, even3 = default;
+        Vector256<float> odd0 = default, odd1 = default, odd2 = default, odd3 = default;
+        var b = 0;
+        for (; b + 1 < blocks; b += 2, row += 2 * Q8_0BlockBytes)
+        {
+            var w = Vector256.Load((sbyte*)row + 2);
+            var magnitude = Avx2.Abs(w);
+            var d = table[*(ushort*)row];
+            var o = b * 32;
+            even0 = Q8_0Step(even0, magnitude, w, q0 + o, d * d0[b]);
+            even1 = Q8_0Step(even1, magnitude, w, q1 + o, d * d1[b]);
+            even2 = Q8_0Step(even2, magnitude, w, q2 + o, d * d2[b]);
+            even3 = Q8_0Step(even3, magnitude, w, q3 + o, d * d3[b]);
+            w = Vector256.Load((sbyte*)row + Q8_0BlockBytes + 2);
+            magnitude = Avx2.Abs(w);
+            d = table[*(ushort*)(row + Q8_0BlockBytes)];
+            o += 32;
+            odd0 = Q8_0Step(odd0, magnitude, w, q0 + o, d * d0[b + 1]);
+            odd1 = Q8_0Step(odd1, magnitude, w, q1 + o, d * d1[b + 1]);
+            odd2 = Q8_0Step(odd2, magnitude, w, q2 + o, d * d2[b + 1]);
+            odd3 = Q8_0Step(odd3, magnitude, w, q3 + o, d * d3[b + 1]);
+        }
+        if (b < blocks)
+        {
+            var w = Vector256.Load((sbyte*)row + 2);
+            var magnitude = Avx2.Abs(w);
+            var d = table[*(ushort*)row];
+            var o = b * 32;
+            even0 = Q8_0Step(even0, magnitude, w, q0 + o, d * d0[b]);
+            even1 = Q8_0Step(even1, magnitude, w, q1 + o, d * d1[b]);
+            even2 = Q8_0Step(even2, magnitude, w, q2 + o, d * d2[b]);
+            even3 = Q8_0Step(even3, magnitude, w, q3 + o, d * d3[b]);
+        }
+        y[0] = Vector256.Sum(even0 + odd0);
+        y[yStride] = Vector256.Sum(even1 + odd1);
+        y[2 * yStride] = Vector256.Sum(even2 + odd2);
+        y[3 * yStride] = Vector256.Sum(even3 + odd3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q8_0Step(Vector256<float> acc, Vector256<byte> weightMagnitude, Vector256<sbyte> weights, sbyte* activations, float scale) =>
+        Fma.MultiplyAdd(Avx.ConvertToVector256Single(Simd.DotBytes(weightMagnitude, Avx2.Sign(Vector256.Load(activations), weights))), Vector256.Create(scale), acc);
+}

@@ -1,0 +1,51 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelRace.Local.Kernels;
+
+/// <summary>The building blocks shared by the vector kernels.</summary>
+internal static unsafe class Simd
+{
+    /// <summary>The vector kernels need AVX2 and FMA; without them every type runs its scalar kernel.</summary>
+    public static bool IsAccelerated => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>
+    /// fp16 → float for scales. .NET exposes no F16C conversion, and the software one costs ~10 instructions, so scales
+    /// (one per block) come from a table of all 65,536 values; a matrix's scales cluster, so the entries in use stay in L1.
+    /// </summary>
+    public static readonly float* HalfToFloat = BuildHalfTable();
+
+    private static float* BuildHalfTable()
+    {
+        var table = (float*)NativeMemory.AlignedAlloc(65536 * sizeof(float), 64);
+        for (var i = 0; i < 65536; i++) table[i] = (float)BitConverter.UInt16BitsToHalf((ushort)i);
+        return table;
+    }
+
+    /// <summary>Eight sums of four u8·s8 products each: one VNNI instruction, or two AVX2 ones.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotBytes(Vector256<byte> unsignedBytes, Vector256<sbyte> signedBytes)
+    {
+        if (AvxVnni.IsSupported) return AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, unsignedBytes, signedBytes);
+        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(unsignedBytes, signedBytes), Vector256.Create((short)1));
+    }
+
+    /// <summary>Σ signed·signed over 32 bytes, as eight partial sums (the sign moves onto the activations, as in ggml).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotSignedBytes(Vector256<sbyte> weights, Vector256<sbyte> activations) =>
+        DotBytes(Avx2.Abs(weights), Avx2.Sign(activations, weights));
+
+    /// <summary>acc + pairwise sums of int16 products (VNNI fuses the add).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> MultiplyAddPairs(Vector256<int> accumulator, Vector256<short> left, Vector256<short> right)
+    {
+        if (AvxVnni.IsSupported) return AvxVnni.MultiplyWideningAndAdd(accumulator, left, right);
+        return Avx2.Add(accumulator, Avx2.MultiplyAddAdjacent(left, right));
+    }
+
+    /// <summary>Sixteen int16 lanes: the first eight hold <paramref name="low"/>, the last eight <paramref name="high"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<short> Halves(short low, short high) => Vector256.Create(Vector128.Create(low), Vector128.Create(high));
+}
