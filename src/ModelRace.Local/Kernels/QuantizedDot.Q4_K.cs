@@ -17,8 +17,8 @@ public static unsafe partial class QuantizedDot
     /// <summary>The scales and mins of one super-block, unpacked from their 12 bytes (the bit layout of ggml's get_scale_min_k4).</summary>
     private readonly struct Q4_KScales
     {
-        /// <summary>Byte j: the scale of sub-block j.</summary>
-        public readonly ulong Scales;
+        /// <summary>The eight scales as bytes, repeated in both 128-bit lanes, ready for in-lane shuffles.</summary>
+        private readonly Vector256<byte> _scaleBytes;
         /// <summary>Each min twice, as int16s, lined up with the Q8_K group sums (two groups of 16 per sub-block).</summary>
         public readonly Vector256<short> MinsPerGroup;
 
@@ -27,14 +27,20 @@ public static unsafe partial class QuantizedDot
         {
             const uint low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
             uint a = *(uint*)packed, b = *(uint*)(packed + 4), c = *(uint*)(packed + 8);
-            Scales = (a & low6) | (ulong)((c & low4) | (((a >> 6) & low2) << 4)) << 32;
+            var scales = (a & low6) | (ulong)((c & low4) | (((a >> 6) & low2) << 4)) << 32;
             var mins = (b & low6) | (ulong)(((c >> 4) & low4) | (((b >> 6) & low2) << 4)) << 32;
+            _scaleBytes = Vector256.Create(scales).AsByte();
             var minBytes = Vector128.CreateScalar(mins).AsByte();
             MinsPerGroup = Avx2.ConvertToVector256Int16(Sse2.UnpackLow(minBytes, minBytes));
         }
 
-        public short Scale(int subBlock) => (short)(byte)(Scales >> (8 * subBlock));
+        /// <summary>The scale of sub-block <paramref name="subBlock"/> in all sixteen int16 lanes (one byte shuffle).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<short> Scale(int subBlock) => Avx2.Shuffle(_scaleBytes, ScaleSelectors[subBlock]).AsInt16();
     }
+
+    /// <summary>Shuffle masks: selector k copies byte k into the low byte of every int16 and zeroes the high byte.</summary>
+    private static readonly Vector256<byte>* ScaleSelectors = Simd.Constants(8, k => Vector256.Create((ushort)(0x8000 | k)).AsByte());
 
     private static float VectorDotQ4_K(byte* row, QuantizedActivations x, int activation)
     {
@@ -54,8 +60,8 @@ public static unsafe partial class QuantizedDot
                 var packed = Vector256.Load(row + 16 + 32 * j);
                 var low = Avx2.And(packed, lowNibbles);
                 var high = Avx2.And(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte(), lowNibbles);
-                sum = Simd.MultiplyAddPairs(sum, Vector256.Create(scales.Scale(2 * j)), Avx2.MultiplyAddAdjacent(low, Vector256.Load(xq + 64 * j)));
-                sum = Simd.MultiplyAddPairs(sum, Vector256.Create(scales.Scale(2 * j + 1)), Avx2.MultiplyAddAdjacent(high, Vector256.Load(xq + 64 * j + 32)));
+                sum = Simd.MultiplyAddPairs(sum, scales.Scale(2 * j), Avx2.MultiplyAddAdjacent(low, Vector256.Load(xq + 64 * j)));
+                sum = Simd.MultiplyAddPairs(sum, scales.Scale(2 * j + 1), Avx2.MultiplyAddAdjacent(high, Vector256.Load(xq + 64 * j + 32)));
             }
             acc = Q4_KFinish(acc, sum, scales.MinsPerGroup, groupSums + i * 16, table[*(ushort*)row] * xd[i], -table[*(ushort*)(row + 2)] * xd[i]);
         }
@@ -82,8 +88,8 @@ public static unsafe partial class QuantizedDot
                 var packed = Vector256.Load(row + 16 + 32 * j);
                 var low = Avx2.And(packed, lowNibbles);
                 var high = Avx2.And(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte(), lowNibbles);
-                var lowScale = Vector256.Create(scales.Scale(2 * j));
-                var highScale = Vector256.Create(scales.Scale(2 * j + 1));
+                var lowScale = scales.Scale(2 * j);
+                var highScale = scales.Scale(2 * j + 1);
                 var lo = o + 64 * j;
                 var hi = lo + 32;
                 sum0 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum0, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q0 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q0 + hi)));

@@ -39,15 +39,24 @@ public static unsafe partial class QuantizedDot
     {
         public readonly Vector256<short> Run0, Run1, Run2, Run3;
 
+        /// <param name="allScales">The super-block's sixteen scales as int16s.</param>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Q6_KScales(sbyte* scales)
+        public Q6_KScales(Vector256<short> allScales, int half)
         {
-            Run0 = Simd.Halves(scales[0], scales[1]);
-            Run1 = Simd.Halves(scales[2], scales[3]);
-            Run2 = Simd.Halves(scales[4], scales[5]);
-            Run3 = Simd.Halves(scales[6], scales[7]);
+            // Both 128-bit lanes get this half's eight scales; in-lane shuffles then spread scale 2k over the low lane
+            // and scale 2k+1 over the high lane.
+            var halfScales = (half == 0 ? Avx2.Permute4x64(allScales.AsInt64(), 0b01_00_01_00) : Avx2.Permute4x64(allScales.AsInt64(), 0b11_10_11_10)).AsByte();
+            Run0 = Avx2.Shuffle(halfScales, Q6_KScaleSelectors[0]).AsInt16();
+            Run1 = Avx2.Shuffle(halfScales, Q6_KScaleSelectors[1]).AsInt16();
+            Run2 = Avx2.Shuffle(halfScales, Q6_KScaleSelectors[2]).AsInt16();
+            Run3 = Avx2.Shuffle(halfScales, Q6_KScaleSelectors[3]).AsInt16();
         }
     }
+
+    /// <summary>Selector k: int16 2k of the lane repeated in the low lane, int16 2k+1 in the high lane.</summary>
+    private static readonly Vector256<byte>* Q6_KScaleSelectors = Simd.Constants(4, k => Vector256.Create(
+        Vector128.Create((ushort)((4 * k + 1) << 8 | 4 * k)).AsByte(),
+        Vector128.Create((ushort)((4 * k + 3) << 8 | (4 * k + 2))).AsByte()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Q6_KHalfDot(Vector256<int> sum, in Q6_KHalf w, in Q6_KScales s, sbyte* x)
@@ -73,10 +82,10 @@ public static unsafe partial class QuantizedDot
         var acc = Vector256<float>.Zero;
         for (var i = 0; i < superBlocks; i++, row += Q6_KBlockBytes, xq += 256)
         {
-            var scaleBytes = (sbyte*)row + 192;
-            var sum = Avx2.Subtract(Vector256<int>.Zero, Q6_KOffset(Avx2.ConvertToVector256Int16(Vector128.Load(scaleBytes)), groupSums + i * 16));
-            sum = Q6_KHalfDot(sum, new Q6_KHalf(row, row + 128), new Q6_KScales(scaleBytes), xq);
-            sum = Q6_KHalfDot(sum, new Q6_KHalf(row + 64, row + 160), new Q6_KScales(scaleBytes + 8), xq + 128);
+            var allScales = Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)row + 192));
+            var sum = Avx2.Subtract(Vector256<int>.Zero, Q6_KOffset(allScales, groupSums + i * 16));
+            sum = Q6_KHalfDot(sum, new Q6_KHalf(row, row + 128), new Q6_KScales(allScales, 0), xq);
+            sum = Q6_KHalfDot(sum, new Q6_KHalf(row + 64, row + 160), new Q6_KScales(allScales, 1), xq + 128);
             acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(table[*(ushort*)(row + 208)] * xd[i]), acc);
         }
         return Vector256.Sum(acc);
@@ -93,15 +102,14 @@ public static unsafe partial class QuantizedDot
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         for (var i = 0; i < superBlocks; i++, row += Q6_KBlockBytes)
         {
-            var scaleBytes = (sbyte*)row + 192;
-            var allScales = Avx2.ConvertToVector256Int16(Vector128.Load(scaleBytes));
+            var allScales = Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)row + 192));
             var g = i * 16;
             Vector256<int> sum0 = Avx2.Subtract(default, Q6_KOffset(allScales, g0 + g)), sum1 = Avx2.Subtract(default, Q6_KOffset(allScales, g1 + g));
             Vector256<int> sum2 = Avx2.Subtract(default, Q6_KOffset(allScales, g2 + g)), sum3 = Avx2.Subtract(default, Q6_KOffset(allScales, g3 + g));
             for (var half = 0; half < 2; half++)
             {
                 var w = new Q6_KHalf(row + 64 * half, row + 128 + 32 * half);
-                var s = new Q6_KScales(scaleBytes + 8 * half);
+                var s = new Q6_KScales(allScales, half);
                 var o = i * 256 + 128 * half;
                 sum0 = Q6_KHalfDot(sum0, w, s, q0 + o);
                 sum1 = Q6_KHalfDot(sum1, w, s, q1 + o);

@@ -48,4 +48,12 @@ internal static unsafe class Simd
     /// <summary>Sixteen int16 lanes: the first eight hold <paramref name="low"/>, the last eight <paramref name="high"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<short> Halves(short low, short high) => Vector256.Create(Vector128.Create(low), Vector128.Create(high));
+
+    /// <summary>A table of vector constants in native memory, so kernels index it without bounds checks.</summary>
+    public static Vector256<byte>* Constants(int count, Func<int, Vector256<byte>> value)
+    {
+        var table = (Vector256<byte>*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(Vector256<byte>)), 32);
+        for (var i = 0; i < count; i++) table[i] = value(i);
+        return table;
+    }
 }

@@ -14,7 +14,7 @@ namespace ModelRace.Local.Model;
 public sealed class Transformer : IDisposable
 {
     /// <summary>Batch rows processed together in one matrix-matrix pass.</summary>
-    public const int MaxBatch = 32;
+    public const int MaxBatch = 64;
 
     private readonly GgufFile? _ownedFile;
     private readonly Scratch _scratch;
