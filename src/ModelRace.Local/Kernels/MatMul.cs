@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ModelRace.Local.Gguf;
 
 namespace ModelRace.Local.Kernels;
@@ -73,7 +74,14 @@ public sealed unsafe class MatMul(ComputePool pool) : IChunkedWork
     /// <summary>Rounds each value to the nearest fp16 (what llama.cpp feeds an F16 dot product).</summary>
     public static void RoundToHalf(Span<float> values)
     {
-        for (var i = 0; i < values.Length; i++) values[i] = (float)(Half)values[i];
+        // Through a small fp16 buffer, so both conversions run vectorized.
+        Span<Half> halves = stackalloc Half[256];
+        for (var start = 0; start < values.Length; start += halves.Length)
+        {
+            var chunk = values.Slice(start, Math.Min(halves.Length, values.Length - start));
+            TensorPrimitives.ConvertToHalf(chunk, halves[..chunk.Length]);
+            TensorPrimitives.ConvertToSingle(halves[..chunk.Length], chunk);
+        }
     }
 
     /// <summary>Rounds each value to the nearest bfloat16 (ties to even).</summary>

@@ -32,10 +32,14 @@ public static class Ops
     /// <summary>SwiGLU: gate = silu(gate) · up, in place.</summary>
     public static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
     {
-        for (var i = 0; i < gate.Length; i++)
+        Span<float> sigmoid = stackalloc float[256];
+        for (var start = 0; start < gate.Length; start += sigmoid.Length)
         {
-            var g = gate[i];
-            gate[i] = g / (1f + MathF.Exp(-g)) * up[i];
+            var g = gate.Slice(start, Math.Min(sigmoid.Length, gate.Length - start));
+            var s = sigmoid[..g.Length];
+            TensorPrimitives.Sigmoid(g, s);
+            TensorPrimitives.Multiply(g, s, g);
+            TensorPrimitives.Multiply(g, up.Slice(start, g.Length), g);
         }
     }
 

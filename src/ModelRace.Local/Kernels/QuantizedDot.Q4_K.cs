@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace ModelRace.Local.Kernels;
 
 /// <summary>
-/// Q4_K weights against Q8_K activations. A 144-byte super-block holds 256 weights: fp16 d and dmin, twelve bytes
+/// Q4_K and Q5_K weights against Q8_K activations. A 144-byte super-block holds 256 weights: fp16 d and dmin, twelve bytes
 /// packing eight 6-bit scales and eight 6-bit mins, and 128 bytes of nibbles (low nibbles of byte run j are sub-block
 /// 2j, high nibbles sub-block 2j+1). weight = d·scale·q − dmin·min, so a super-block's dot is
 /// d·x.d·Σ scale·(q·x) − dmin·x.d·Σ min·(sum of the sub-block's activations); the second sum uses Q8_K's group sums.
@@ -13,6 +13,7 @@ namespace ModelRace.Local.Kernels;
 public static unsafe partial class QuantizedDot
 {
     private const int Q4_KBlockBytes = 144;
+    private const int Q5_KBlockBytes = 176;
 
     /// <summary>The scales and mins of one super-block, unpacked from their 12 bytes (the bit layout of ggml's get_scale_min_k4).</summary>
     private readonly struct Q4_KScales
@@ -42,24 +43,30 @@ public static unsafe partial class QuantizedDot
     /// <summary>Shuffle masks: selector k copies byte k into the low byte of every int16 and zeroes the high byte.</summary>
     private static readonly Vector256<byte>* ScaleSelectors = Simd.Constants(8, k => Vector256.Create((ushort)(0x8000 | k)).AsByte());
 
-    private static float VectorDotQ4_K(byte* row, QuantizedActivations x, int activation)
+    private static float VectorDotQ4_K(byte* row, QuantizedActivations x, int activation) => Q4_KOrQ5_K(row, x, activation, withFifthBit: false);
+
+    private static float VectorDotQ5_K(byte* row, QuantizedActivations x, int activation) => Q4_KOrQ5_K(row, x, activation, withFifthBit: true);
+
+    /// <summary>Q5_K is Q4_K plus 32 bytes of fifth bits after the scales: bit 2j of byte l belongs to run j's low nibble l, bit 2j+1 to its high nibble.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Q4_KOrQ5_K(byte* row, QuantizedActivations x, int activation, bool withFifthBit)
     {
+        var blockBytes = withFifthBit ? Q5_KBlockBytes : Q4_KBlockBytes;
+        var nibbles = withFifthBit ? 48 : 16;
         var superBlocks = x.Length / 256;
         var xq = x.QuantsOf(activation);
         var xd = x.ScalesOf(activation);
         var groupSums = x.GroupSumsOf(activation);
         var table = Simd.HalfToFloat;
-        var lowNibbles = Vector256.Create((byte)0x0F);
         var acc = Vector256<float>.Zero;
-        for (var i = 0; i < superBlocks; i++, row += Q4_KBlockBytes, xq += 256)
+        for (var i = 0; i < superBlocks; i++, row += blockBytes, xq += 256)
         {
             var scales = new Q4_KScales(row + 4);
             var sum = Vector256<int>.Zero;
+            var fifthBits = withFifthBit ? Vector256.Load(row + 16) : default;
             for (var j = 0; j < 4; j++)
             {
-                var packed = Vector256.Load(row + 16 + 32 * j);
-                var low = Avx2.And(packed, lowNibbles);
-                var high = Avx2.And(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte(), lowNibbles);
+                var (low, high) = Unpack(row + nibbles + 32 * j, ref fifthBits, withFifthBit);
                 sum = Simd.MultiplyAddPairs(sum, scales.Scale(2 * j), Avx2.MultiplyAddAdjacent(low, Vector256.Load(xq + 64 * j)));
                 sum = Simd.MultiplyAddPairs(sum, scales.Scale(2 * j + 1), Avx2.MultiplyAddAdjacent(high, Vector256.Load(xq + 64 * j + 32)));
             }
@@ -68,26 +75,31 @@ public static unsafe partial class QuantizedDot
         return Vector256.Sum(acc);
     }
 
+    private static void VectorDotQ4_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4(row, x, first, y, yStride, withFifthBit: false);
+
+    private static void VectorDotQ5_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4(row, x, first, y, yStride, withFifthBit: true);
+
     /// <summary>One weight row against four activation rows; each super-block is unpacked once.</summary>
-    private static void VectorDotQ4_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q4_KOrQ5_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride, bool withFifthBit)
     {
+        var blockBytes = withFifthBit ? Q5_KBlockBytes : Q4_KBlockBytes;
+        var nibbles = withFifthBit ? 48 : 16;
         var superBlocks = x.Length / 256;
         sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
         float* d0 = x.ScalesOf(first), d1 = x.ScalesOf(first + 1), d2 = x.ScalesOf(first + 2), d3 = x.ScalesOf(first + 3);
         short* g0 = x.GroupSumsOf(first), g1 = x.GroupSumsOf(first + 1), g2 = x.GroupSumsOf(first + 2), g3 = x.GroupSumsOf(first + 3);
         var table = Simd.HalfToFloat;
-        var lowNibbles = Vector256.Create((byte)0x0F);
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        for (var i = 0; i < superBlocks; i++, row += Q4_KBlockBytes)
+        for (var i = 0; i < superBlocks; i++, row += blockBytes)
         {
             var scales = new Q4_KScales(row + 4);
             var o = i * 256;
             Vector256<int> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
+            var fifthBits = withFifthBit ? Vector256.Load(row + 16) : default;
             for (var j = 0; j < 4; j++)
             {
-                var packed = Vector256.Load(row + 16 + 32 * j);
-                var low = Avx2.And(packed, lowNibbles);
-                var high = Avx2.And(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte(), lowNibbles);
+                var (low, high) = Unpack(row + nibbles + 32 * j, ref fifthBits, withFifthBit);
                 var lowScale = scales.Scale(2 * j);
                 var highScale = scales.Scale(2 * j + 1);
                 var lo = o + 64 * j;
@@ -108,6 +120,24 @@ public static unsafe partial class QuantizedDot
         y[yStride] = Vector256.Sum(acc1);
         y[2 * yStride] = Vector256.Sum(acc2);
         y[3 * yStride] = Vector256.Sum(acc3);
+    }
+
+    /// <summary>Run j's 32 low and 32 high weights (0–15, or 0–31 with the fifth bit); the fifth bits move down two places per run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<byte> Low, Vector256<byte> High) Unpack(byte* packedNibbles, ref Vector256<byte> fifthBits, bool withFifthBit)
+    {
+        var lowNibbles = Vector256.Create((byte)0x0F);
+        var packed = Vector256.Load(packedNibbles);
+        var low = Avx2.And(packed, lowNibbles);
+        var high = Avx2.And(Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte(), lowNibbles);
+        if (withFifthBit)
+        {
+            // 16-bit shifts: each byte is masked to one bit first, and that bit stays inside its byte.
+            low = Avx2.Or(low, Avx2.ShiftLeftLogical(Avx2.And(fifthBits, Vector256.Create((byte)1)).AsUInt16(), 4).AsByte());
+            high = Avx2.Or(high, Avx2.ShiftLeftLogical(Avx2.And(fifthBits, Vector256.Create((byte)2)).AsUInt16(), 3).AsByte());
+            fifthBits = Avx2.ShiftRightLogical(fifthBits.AsUInt16(), 2).AsByte();
+        }
+        return (low, high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

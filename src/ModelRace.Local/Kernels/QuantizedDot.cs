@@ -8,13 +8,14 @@ namespace ModelRace.Local.Kernels;
 /// <summary>
 /// Dot products of a quantized weight row with 8-bit activations (<see cref="QuantizedActivations"/>), as llama.cpp
 /// computes them: each block's weight quants are unpacked to bytes, multiplied with the activation quants in integers,
-/// and only the per-block sums are scaled to float. Q8_0, Q4_K and Q6_K have AVX2/VNNI kernels (the other files of
+/// and only the per-block sums are scaled to float. Q8_0, Q4_0, Q4_K, Q5_K and Q6_K have AVX2/VNNI kernels (the other files of
 /// this class); every type has the scalar kernel below, which the vector ones are tested against.
 /// </summary>
 public static unsafe partial class QuantizedDot
 {
     /// <summary>Whether <paramref name="type"/> runs a vector kernel on this machine.</summary>
-    public static bool IsVectorized(GgmlType type) => Simd.IsAccelerated && type is GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+    public static bool IsVectorized(GgmlType type) =>
+        Simd.IsAccelerated && type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary>The dot of one weight row with activation row <paramref name="batchIndex"/>.</summary>
     public static float Dot(GgmlType type, byte* row, QuantizedActivations x, int batchIndex)
@@ -24,7 +25,9 @@ public static unsafe partial class QuantizedDot
             return type switch
             {
                 GgmlType.Q8_0 => VectorDotQ8_0(row, x, batchIndex),
+                GgmlType.Q4_0 => VectorDotQ4_0(row, x, batchIndex),
                 GgmlType.Q4_K => VectorDotQ4_K(row, x, batchIndex),
+                GgmlType.Q5_K => VectorDotQ5_K(row, x, batchIndex),
                 _ => VectorDotQ6_K(row, x, batchIndex),
             };
         }
@@ -46,7 +49,9 @@ public static unsafe partial class QuantizedDot
                 switch (type)
                 {
                     case GgmlType.Q8_0: VectorDotQ8_0x4(row, x, first + i, output, yStride); break;
+                    case GgmlType.Q4_0: VectorDotQ4_0x4(row, x, first + i, output, yStride); break;
                     case GgmlType.Q4_K: VectorDotQ4_Kx4(row, x, first + i, output, yStride); break;
+                    case GgmlType.Q5_K: VectorDotQ5_Kx4(row, x, first + i, output, yStride); break;
                     default: VectorDotQ6_Kx4(row, x, first + i, output, yStride); break;
                 }
             }
