@@ -21,5 +21,6 @@ internal static class CommandRegistry
         yield return ChatCommands.Create(context);
         yield return DoctorCommands.Create(context);
         yield return GenerateCommands.Create(context);
+        yield return BenchCommands.Create(context);
     }
 }

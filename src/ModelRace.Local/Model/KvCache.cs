@@ -29,6 +29,8 @@ public sealed class KvCache
 
     public ModelConfig Config { get; }
     public int ContextLength { get; }
+    /// <summary>Memory the keys and values take: float keys and values for every layer and position.</summary>
+    public long SizeInBytes => SizeFor(Config, ContextLength);
     /// <summary>Positions filled so far; the next token goes at this position.</summary>
     public int Length { get; internal set; }
     internal RopeTable Rope { get; }
@@ -36,6 +38,9 @@ public sealed class KvCache
     /// <summary>All key vectors of a layer: position-major, KvDim values each.</summary>
     internal Span<float> Keys(int layer) => _keys[layer];
     internal Span<float> Values(int layer) => _values[layer];
+
+    /// <summary>What a cache of <paramref name="contextLength"/> positions would take, without allocating it.</summary>
+    public static long SizeFor(ModelConfig config, int contextLength) => 2L * config.LayerCount * contextLength * config.KvDim * sizeof(float);
 
     /// <summary>Forgets every position from <paramref name="length"/> on.</summary>
     public void Truncate(int length)

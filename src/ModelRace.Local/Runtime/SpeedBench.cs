@@ -12,6 +12,10 @@ public sealed record SpeedTest(int PromptTokens, int GeneratedTokens, int Sequen
 {
     public string Name => (PromptTokens > 0 ? $"pp{PromptTokens}" : $"tg{GeneratedTokens}") + (Sequences > 1 ? $"×{Sequences}" : "");
     public int TokensPerRun => PromptTokens > 0 ? PromptTokens : GeneratedTokens * Sequences;
+    /// <summary>Positions in each run's fresh cache.</summary>
+    public int ContextLength => Math.Max(PromptTokens + GeneratedTokens, 1);
+    /// <summary>Key/value cache memory one run of this test allocates: one cache per sequence.</summary>
+    public long CacheBytes(ModelConfig config) => Sequences * KvCache.SizeFor(config, ContextLength);
 }
 
 /// <summary>Repeated timings of one test, in tokens per second.</summary>
@@ -43,7 +47,7 @@ public static class SpeedBench
         if ((test.PromptTokens > 0) == (test.GeneratedTokens > 0)) throw new ArgumentException("a test either processes a prompt or generates tokens");
         if (test.Sequences < 1 || test.Sequences > Transformer.MaxBatch) throw new ArgumentException($"between 1 and {Transformer.MaxBatch} sequences");
         var random = new Random(seed);
-        var contextLength = Math.Max(test.PromptTokens + test.GeneratedTokens, 1);
+        var contextLength = test.ContextLength;
         var samples = new List<double>();
         for (var run = -1; run < repetitions; run++)
         {
@@ -79,5 +83,16 @@ public static class SpeedBench
             model.ForwardStep(tokens, caches, logits);
         }
         return clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// The most memory this process has held resident so far (VmHWM on Linux), memory-mapped weights that were read
+    /// included; null where the platform does not say.
+    /// </summary>
+    public static long? PeakResidentBytes()
+    {
+        using var process = Process.GetCurrentProcess();
+        var peak = process.PeakWorkingSet64;
+        return peak > 0 ? peak : null;
     }
 }
