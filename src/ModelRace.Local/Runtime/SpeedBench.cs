@@ -37,7 +37,7 @@ public sealed record SpeedResult(SpeedTest Test, int Threads, IReadOnlyList<doub
 
 /// <summary>
 /// Measures prompt processing and generation speed the way llama.cpp's llama-bench does: random tokens (no sampling),
-/// a fresh cache sized prompt + generated for each run, one untimed warm-up run, then the timed repetitions.
+/// a cache sized prompt + generated, emptied before each run, one untimed warm-up run, then the timed repetitions.
 /// </summary>
 public static class SpeedBench
 {
@@ -47,11 +47,16 @@ public static class SpeedBench
         if ((test.PromptTokens > 0) == (test.GeneratedTokens > 0)) throw new ArgumentException("a test either processes a prompt or generates tokens");
         if (test.Sequences < 1 || test.Sequences > Transformer.MaxBatch) throw new ArgumentException($"between 1 and {Transformer.MaxBatch} sequences");
         var random = new Random(seed);
-        var contextLength = test.ContextLength;
+        // One set of caches and buffers for all runs, cleared in between, as llama-bench reuses its context.
+        var caches = new KvCache[test.Sequences];
+        for (var i = 0; i < caches.Length; i++) caches[i] = model.CreateCache(test.ContextLength);
+        var tokens = new int[Math.Max(test.PromptTokens, test.Sequences)];
+        var logits = new float[test.Sequences * model.Config.VocabSize];
         var samples = new List<double>();
         for (var run = -1; run < repetitions; run++)
         {
-            var seconds = test.PromptTokens > 0 ? ProcessPrompt(model, test.PromptTokens, contextLength, random) : Generate(model, test, contextLength, random);
+            foreach (var cache in caches) cache.Clear();
+            var seconds = test.PromptTokens > 0 ? ProcessPrompt(model, tokens, caches[0], logits, random) : Generate(model, test.GeneratedTokens, tokens, caches, logits, random);
             if (run < 0) continue;
             samples.Add(test.TokensPerRun / seconds);
             onRepetition?.Invoke(run + 1);
@@ -59,25 +64,18 @@ public static class SpeedBench
         return new SpeedResult(test, model.ThreadCount, samples);
     }
 
-    private static double ProcessPrompt(Transformer model, int tokens, int contextLength, Random random)
+    private static double ProcessPrompt(Transformer model, int[] prompt, KvCache cache, float[] logits, Random random)
     {
-        var prompt = new int[tokens];
-        for (var i = 0; i < tokens; i++) prompt[i] = random.Next(model.Config.VocabSize);
-        var cache = model.CreateCache(contextLength);
-        var logits = new float[model.Config.VocabSize];
+        for (var i = 0; i < prompt.Length; i++) prompt[i] = random.Next(model.Config.VocabSize);
         var clock = Stopwatch.StartNew();
         model.Forward(prompt, cache, logits);
         return clock.Elapsed.TotalSeconds;
     }
 
-    private static double Generate(Transformer model, SpeedTest test, int contextLength, Random random)
+    private static double Generate(Transformer model, int steps, int[] tokens, KvCache[] caches, float[] logits, Random random)
     {
-        var caches = new KvCache[test.Sequences];
-        for (var i = 0; i < caches.Length; i++) caches[i] = model.CreateCache(contextLength);
-        var tokens = new int[test.Sequences];
-        var logits = new float[test.Sequences * model.Config.VocabSize];
         var clock = Stopwatch.StartNew();
-        for (var step = 0; step < test.GeneratedTokens; step++)
+        for (var step = 0; step < steps; step++)
         {
             for (var i = 0; i < tokens.Length; i++) tokens[i] = random.Next(model.Config.VocabSize);
             model.ForwardStep(tokens, caches, logits);
