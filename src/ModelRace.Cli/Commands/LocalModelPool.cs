@@ -7,7 +7,7 @@ namespace ModelRace.Cli.Commands;
 
 /// <summary>
 /// Serves `kind: local` endpoints: each GGUF file is loaded once per process and shared by every client built for it,
-/// because the weights are large and <see cref="LocalChatClient"/> already queues concurrent requests.
+/// because the weights are large and <see cref="LocalChatClient"/> already batches concurrent requests.
 /// </summary>
 internal sealed class LocalModelPool(CliContext context)
 {

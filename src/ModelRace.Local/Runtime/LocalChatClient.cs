@@ -9,18 +9,17 @@ using ModelRace.Local.Tokenizers;
 namespace ModelRace.Local.Runtime;
 
 /// <summary>
-/// The `local` endpoint: an <see cref="IChatClient"/> over a GGUF model running in-process. Requests queue on one
-/// semaphore (one generation at a time per model); each request has its own KV cache, so concurrent callers never
-/// share state. Responses carry token usage, the finish reason, and latency in AdditionalProperties
+/// The `local` endpoint: an <see cref="IChatClient"/> over a GGUF model running in-process. Concurrent requests decode
+/// together in batched steps (<see cref="ContinuousBatcher"/>), each with its own KV cache and sampler, so they never
+/// share state and each gets the answer it would get alone; past the concurrency bound they queue. Responses carry token usage, the finish reason, and latency in AdditionalProperties
 /// ("latency_ms", "time_to_first_token_ms", "tokens_per_second").
 /// </summary>
 public sealed class LocalChatClient : IChatClient
 {
     private readonly Transformer _model;
     private readonly ITokenizer _tokenizer;
-    private readonly TextGenerator _generator;
+    private readonly ContinuousBatcher _batcher;
     private readonly Func<IReadOnlyList<ChatMessage>, string> _formatPrompt;
-    private readonly SemaphoreSlim _queue = new(1, 1);
     private readonly bool _ownsModel;
     private readonly ChatClientMetadata _metadata;
 
@@ -28,11 +27,13 @@ public sealed class LocalChatClient : IChatClient
     /// Turns the conversation into prompt text (a chat template). The default joins the messages' text with newlines,
     /// which suits raw completion models.
     /// </param>
-    public LocalChatClient(Transformer model, ITokenizer tokenizer, Func<IReadOnlyList<ChatMessage>, string>? formatPrompt = null, bool ownsModel = false, int? contextLength = null)
+    /// <param name="maxConcurrentRequests">Requests decoding at once (each holds a KV cache of <see cref="ContextLength"/>); more wait.</param>
+    public LocalChatClient(Transformer model, ITokenizer tokenizer, Func<IReadOnlyList<ChatMessage>, string>? formatPrompt = null, bool ownsModel = false,
+        int? contextLength = null, int maxConcurrentRequests = ContinuousBatcher.DefaultMaxSequences)
     {
         _model = model;
         _tokenizer = tokenizer;
-        _generator = new TextGenerator(model, new TokenPieces(model.File));
+        _batcher = new ContinuousBatcher(model, new TokenPieces(model.File), maxConcurrentRequests);
         _formatPrompt = formatPrompt ?? (messages => string.Join("\n", messages.Select(m => m.Text)));
         _ownsModel = ownsModel;
         ContextLength = contextLength ?? Math.Min(model.Config.TrainedContextLength, 4096);
@@ -40,7 +41,7 @@ public sealed class LocalChatClient : IChatClient
     }
 
     /// <summary>Loads a model; prompts go through its chat template unless <paramref name="useChatTemplate"/> is false.</summary>
-    public static LocalChatClient Open(string ggufPath, bool useChatTemplate = true, int? contextLength = null)
+    public static LocalChatClient Open(string ggufPath, bool useChatTemplate = true, int? contextLength = null, int maxConcurrentRequests = ContinuousBatcher.DefaultMaxSequences)
     {
         var model = Transformer.Load(ggufPath);
         try
@@ -51,7 +52,7 @@ public sealed class LocalChatClient : IChatClient
                 var template = Chat.ChatTemplate.ForModel(model.File);
                 format = messages => template.RenderChatMessages(messages);
             }
-            return new LocalChatClient(model, Tokenizer.FromGguf(model.File), format, ownsModel: true, contextLength);
+            return new LocalChatClient(model, Tokenizer.FromGguf(model.File), format, ownsModel: true, contextLength, maxConcurrentRequests);
         }
         catch
         {
@@ -66,16 +67,7 @@ public sealed class LocalChatClient : IChatClient
     {
         var (request, clock) = Prepare(messages, options);
         double? firstTokenMs = null;
-        await _queue.WaitAsync(cancellationToken).ConfigureAwait(false);
-        GenerationResult result;
-        try
-        {
-            result = await Task.Run(() => _generator.Generate(request, _ => firstTokenMs ??= clock.Elapsed.TotalMilliseconds, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _queue.Release();
-        }
+        var result = await _batcher.GenerateAsync(request, _ => firstTokenMs ??= clock.Elapsed.TotalMilliseconds, cancellationToken).ConfigureAwait(false);
         var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, result.Text))
         {
             ModelId = _metadata.DefaultModelId,
@@ -91,28 +83,31 @@ public sealed class LocalChatClient : IChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var (request, clock) = Prepare(messages, options);
-        var pieces = Channel.CreateUnbounded<string>();
+        var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         double? firstTokenMs = null;
-        await _queue.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var generation = Task.Run(() =>
+        async Task<GenerationResult> Generate()
         {
             try
             {
-                return _generator.Generate(request, piece =>
+                return await _batcher.GenerateAsync(request, piece =>
                 {
                     firstTokenMs ??= clock.Elapsed.TotalMilliseconds;
                     pieces.Writer.TryWrite(piece);
-                }, cancellationToken);
+                }, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                pieces.Writer.Complete();
-                _queue.Release();
+                pieces.Writer.TryComplete();
             }
-        }, CancellationToken.None);
+        }
+        var generation = Generate();
         var responseId = Guid.NewGuid().ToString("N");
+        // Cancelling ends the generation at once, and the stream too: pieces already buffered are not handed out.
         await foreach (var piece in pieces.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
             yield return new ChatResponseUpdate(ChatRole.Assistant, piece) { ResponseId = responseId, ModelId = _metadata.DefaultModelId };
+        }
         var result = await generation.ConfigureAwait(false);
         yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(Usage(result))])
         {
@@ -179,7 +174,7 @@ public sealed class LocalChatClient : IChatClient
 
     public void Dispose()
     {
-        _queue.Dispose();
+        _batcher.Dispose();
         if (_ownsModel) _model.Dispose();
     }
 }
