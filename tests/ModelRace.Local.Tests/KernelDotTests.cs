@@ -176,5 +176,20 @@ public sealed unsafe class KernelDotTests
             for (var b = 0; b < batch; b++) Assert.Equal(QuantizedDot.Dot(type, p, activations, b), together[b * 2]);
         }
     }
-}
 
+    [Fact]
+    public void Widening_halves_is_exact_for_every_fp16_value()
+    {
+        var all = Enumerable.Range(0, 65536).Select(i => (ushort)i).ToArray();
+        var widened = new float[all.Length];
+        fixed (ushort* source = all)
+        fixed (float* destination = widened)
+            Simd.WidenHalves(source, destination, all.Length);
+        for (var i = 0; i < all.Length; i++)
+        {
+            var expected = (float)BitConverter.UInt16BitsToHalf(all[i]);
+            if (float.IsNaN(expected)) Assert.True(float.IsNaN(widened[i]), $"0x{i:X4} is NaN");
+            else Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(widened[i]), $"0x{i:X4}: {widened[i]} instead of {expected}");
+        }
+    }
+}

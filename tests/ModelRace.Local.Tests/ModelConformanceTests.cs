@@ -41,8 +41,12 @@ public sealed class ModelConformanceTests(ITestOutputHelper output)
             var cache = transformer.CreateCache(512);
             var logits = transformer.Forward(oracle.PromptTokens, cache);
 
-            if ((int)oracle.LastLogitsTop10[0][0] != ArgMax(logits))
-                failures.Add($"'{oracle.Prompt}': top-1 token is {ArgMax(logits)}, llama.cpp has {oracle.LastLogitsTop10[0][0]}");
+            // Two tokens whose logits llama.cpp itself puts within the tolerance are a tie either engine may break.
+            var ours = ArgMax(logits);
+            var oracleGap = oracle.LastLogitsTop10.FirstOrDefault(pair => (int)pair[0] == ours) is { } same ? oracle.LastLogitsTop10[0][1] - same[1] : float.PositiveInfinity;
+            var firstIsTie = oracleGap < logitTolerance;
+            if ((int)oracle.LastLogitsTop10[0][0] != ours && !firstIsTie)
+                failures.Add($"'{oracle.Prompt}': top-1 token is {ours}, llama.cpp has {oracle.LastLogitsTop10[0][0]}");
             foreach (var pair in oracle.LastLogitsTop10)
             {
                 var diff = Math.Abs(logits[(int)pair[0]] - pair[1]);
@@ -63,7 +67,7 @@ public sealed class ModelConformanceTests(ITestOutputHelper output)
             // break either way, in llama.cpp as here; the comparison ends there, since the runs may rightly part.
             for (var i = 0; i < Math.Min(greedyTokensThatMustMatch, oracle.GreedyTokens.Length); i++)
             {
-                if (i > 0 && TopTwoMargin(logits) < logitTolerance) break;
+                if (i == 0 ? firstIsTie : TopTwoMargin(logits) < logitTolerance) break;
                 var next = ArgMax(logits);
                 greedy.Add(next);
                 logits = transformer.Forward([next], cache);

@@ -34,7 +34,8 @@ public sealed unsafe class MatMul(ComputePool pool) : IChunkedWork
         _quantized = QuantizedActivations.FormatFor(w.Type) is { } format ? x.Quantized(format) : null;
         _floats = _quantized is null ? x.RoundedFor(w.Type) : null;
         var chunks = (int)Math.Min(Pool.ThreadCount * ChunksPerThread, Math.Max(1, w.Rows / MinRowsPerChunk));
-        _rowsPerChunk = (w.Rows + chunks - 1) / chunks;
+        // Whole tiles of four rows per chunk, so the float kernels rarely fall back to single rows.
+        _rowsPerChunk = ((w.Rows + chunks - 1) / chunks + 3) & ~3;
         chunks = (w.Rows + _rowsPerChunk - 1) / _rowsPerChunk;
         fixed (float* output = y)
         {
@@ -63,6 +64,12 @@ public sealed unsafe class MatMul(ComputePool pool) : IChunkedWork
                 QuantizedDot.DotRows(w.Type, w.Row(r), quantized, 0, _rows, _output + r, w.Rows);
             return;
         }
+        if (FloatTiles.IsSupported(w.Type))
+        {
+            for (var r = start; r < end; r += FloatTiles.RowsPerTile)
+                FloatTiles.Multiply(w, r, Math.Min(FloatTiles.RowsPerTile, end - r), _floats, _rows, _output);
+            return;
+        }
         var x = new ReadOnlySpan<float>(_floats, _rows * w.Columns);
         for (var r = start; r < end; r++)
         {
@@ -80,7 +87,9 @@ public sealed unsafe class MatMul(ComputePool pool) : IChunkedWork
         {
             var chunk = values.Slice(start, Math.Min(halves.Length, values.Length - start));
             TensorPrimitives.ConvertToHalf(chunk, halves[..chunk.Length]);
-            TensorPrimitives.ConvertToSingle(halves[..chunk.Length], chunk);
+            fixed (Half* rounded = halves)
+            fixed (float* destination = chunk)
+                Simd.WidenHalves((ushort*)rounded, destination, chunk.Length);
         }
     }
 

@@ -45,7 +45,9 @@ public static unsafe class RowDot
             switch (type)
             {
                 case GgmlType.F32: new ReadOnlySpan<float>((float*)row + start, n).CopyTo(decoded); break;
-                case GgmlType.F16: TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)row + start, n), decoded); break;
+                case GgmlType.F16:
+                    fixed (float* destination = decoded) Simd.WidenHalves((ushort*)row + start, destination, n);
+                    break;
                 case GgmlType.BF16:
                     var bits = (ushort*)row + start;
                     var asInt = MemoryMarshal.Cast<float, int>(decoded);
@@ -64,7 +66,9 @@ public static unsafe class RowDot
         switch (type)
         {
             case GgmlType.F32: new ReadOnlySpan<float>(row, y.Length).CopyTo(y); return;
-            case GgmlType.F16: TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(row, y.Length), y); return;
+            case GgmlType.F16:
+                fixed (float* destination = y) Simd.WidenHalves((ushort*)row, destination, y.Length);
+                return;
             case GgmlType.BF16:
                 var bits = new ReadOnlySpan<ushort>(row, y.Length);
                 for (var i = 0; i < y.Length; i++) y[i] = BitConverter.Int32BitsToSingle(bits[i] << 16);
@@ -94,7 +98,7 @@ public static unsafe class RowDot
         for (var start = 0; start < x.Length; start += Chunk)
         {
             var n = Math.Min(Chunk, x.Length - start);
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(halves + start, n), w[..n]);
+            fixed (float* destination = w) Simd.WidenHalves((ushort*)halves + start, destination, n);
             sum += TensorPrimitives.Dot(w[..n], x.Slice(start, n));
         }
         return sum;
