@@ -1,6 +1,6 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ModelRace.Local.Gguf;
 
 namespace ModelRace.Local.Kernels;
@@ -17,7 +17,7 @@ internal static unsafe class FloatTiles
     public const int RowsPerTile = 4;
 
     public static bool IsSupported(GgmlType type) =>
-        Vector512.IsHardwareAccelerated && type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
+        Avx512F.IsSupported && Vector512.IsHardwareAccelerated && type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
 
     [ThreadStatic] private static float[]? t_widenedRows;
 
@@ -28,6 +28,13 @@ internal static unsafe class FloatTiles
     public static void Multiply(in WeightMatrix w, int firstRow, int rowCount, float* x, int batch, float* y)
     {
         var columns = w.Columns;
+        if (w.Type == GgmlType.F16 && rowCount == RowsPerTile && batch < 4)
+        {
+            // Decoding: each weight is used once or twice, so widen it in registers rather than through a buffer.
+            for (var b = 0; b < batch; b++)
+                HalfTile4x1((ushort*)w.Row(firstRow), w.RowBytes / 2, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow);
+            return;
+        }
         var buffer = t_widenedRows is { } existing && existing.Length >= RowsPerTile * columns ? existing : t_widenedRows = GC.AllocateArray<float>(RowsPerTile * columns, pinned: true);
         fixed (float* widened = buffer)
         {
@@ -89,6 +96,57 @@ internal static unsafe class FloatTiles
         y[1] = Finish(a1, w1, x, k, columns);
         y[2] = Finish(a2, w2, x, k, columns);
         y[3] = Finish(a3, w3, x, k, columns);
+    }
+
+    /// <summary>As <see cref="Tile4x1"/> for four consecutive F16 rows, widening each 16 weights as they are loaded.</summary>
+    private static void HalfTile4x1(ushort* w0, long rowStride, float* x, int columns, float* y)
+    {
+        if (!FastHalfTile4x1(w0, rowStride, x, columns, y)) ExactHalfTile4x1(w0, rowStride, x, columns, y);
+    }
+
+    /// <summary>Returns false, leaving y unspecified, when a weight is infinite or NaN.</summary>
+    private static bool FastHalfTile4x1(ushort* w0, long rowStride, float* x, int columns, float* y)
+    {
+        ushort* w1 = w0 + rowStride, w2 = w1 + rowStride, w3 = w2 + rowStride;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        // Each lane holds the largest exponent-and-mantissa field seen, to spot infinities and NaNs after the loop.
+        var largest = Vector512<uint>.Zero;
+        var k = 0;
+        for (; k + 16 <= columns; k += 16)
+        {
+            var xv = Vector512.Load(x + k);
+            a0 = Vector512.FusedMultiplyAdd(Simd.WidenSixteenFiniteHalves(w0 + k, out var m0), xv, a0);
+            a1 = Vector512.FusedMultiplyAdd(Simd.WidenSixteenFiniteHalves(w1 + k, out var m1), xv, a1);
+            a2 = Vector512.FusedMultiplyAdd(Simd.WidenSixteenFiniteHalves(w2 + k, out var m2), xv, a2);
+            a3 = Vector512.FusedMultiplyAdd(Simd.WidenSixteenFiniteHalves(w3 + k, out var m3), xv, a3);
+            largest = Vector512.Max(Vector512.Max(largest, m0), Vector512.Max(Vector512.Max(m1, m2), m3));
+        }
+        if (Vector512.GreaterThanOrEqualAny(largest, Vector512.Create(Simd.HalfInfinityMagnitude))) return false;
+        y[0] = FinishHalves(a0, w0, x, k, columns);
+        y[1] = FinishHalves(a1, w1, x, k, columns);
+        y[2] = FinishHalves(a2, w2, x, k, columns);
+        y[3] = FinishHalves(a3, w3, x, k, columns);
+        return true;
+    }
+
+    private static void ExactHalfTile4x1(ushort* w0, long rowStride, float* x, int columns, float* y)
+    {
+        for (var i = 0; i < RowsPerTile; i++)
+        {
+            var w = w0 + i * rowStride;
+            var acc = Vector512<float>.Zero;
+            var k = 0;
+            for (; k + 16 <= columns; k += 16) acc = Vector512.FusedMultiplyAdd(Simd.WidenSixteenHalves(w + k), Vector512.Load(x + k), acc);
+            y[i] = FinishHalves(acc, w, x, k, columns);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float FinishHalves(Vector512<float> acc, ushort* w, float* x, int k, int columns)
+    {
+        var sum = Vector512.Sum(acc);
+        for (; k < columns; k++) sum = MathF.FusedMultiplyAdd((float)BitConverter.UInt16BitsToHalf(w[k]), x[k], sum);
+        return sum;
     }
 
     private static void Tile4x4(float** rows, float* x, int columns, float* y, long yStride)
