@@ -1,0 +1,101 @@
+using ModelRace.Local.Gguf;
+using ModelRace.Local.Kernels;
+
+namespace ModelRace.Local.Tests;
+
+/// <summary>
+/// The whole matrix product: every weight type, one thread and two, single activation rows and batches. A batch row
+/// must come out bit-identical to the same row computed alone (continuous batching relies on it), and every result
+/// must match the plain dot product of the decoded weights with the activations as the kernels see them.
+/// </summary>
+public sealed unsafe class MatMulTests
+{
+    public static TheoryData<GgmlType, int> TypesAndThreads()
+    {
+        var data = new TheoryData<GgmlType, int>();
+        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
+            foreach (var threads in new[] { 1, 2 }) data.Add(type, threads);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndThreads))]
+    public void Batched_rows_equal_single_rows_bit_for_bit_and_match_the_reference(GgmlType type, int threads)
+    {
+        const int rows = 70, columns = 512, batch = 9;
+        var random = new Random(31);
+        var weights = Enumerable.Range(0, rows).SelectMany(_ => RandomRow(type, columns, random)).ToArray();
+        var input = new ActivationBatch(columns, batch);
+        KernelDotTests.RandomVector(batch * columns, random).CopyTo(input.Values, 0);
+        using var pool = new ComputePool(threads);
+        var matMul = new MatMul(pool);
+        var together = new float[batch * rows];
+        var alone = new float[rows];
+        fixed (byte* data = weights)
+        {
+            var w = new WeightMatrix("test", type, data, rows, columns);
+            input.SetRows(batch);
+            matMul.Multiply(w, input, together);
+            var single = new ActivationBatch(columns, 1);
+            for (var b = 0; b < batch; b++)
+            {
+                input.Row(b).CopyTo(single.Row(0));
+                single.SetRows(1);
+                matMul.Multiply(w, single, alone);
+                for (var r = 0; r < rows; r++)
+                {
+                    Assert.Equal(BitConverter.SingleToUInt32Bits(alone[r]), BitConverter.SingleToUInt32Bits(together[b * rows + r]));
+                    var decoded = new float[columns];
+                    RowDot.Decode(type, w.Row(r), decoded);
+                    var reference = Reference(type, decoded, single);
+                    Assert.Equal(reference, alone[r], Math.Abs(reference) * 2e-3 + 2e-3);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void F16_infinities_and_NaNs_in_the_weights_are_not_lost()
+    {
+        const int rows = 4, columns = 64;
+        var halves = new Half[rows * columns];
+        for (var i = 0; i < halves.Length; i++) halves[i] = (Half)0.5f;
+        halves[5] = Half.PositiveInfinity;
+        halves[columns + 7] = Half.NaN;
+        var input = new ActivationBatch(columns, 1);
+        input.Values.AsSpan().Fill(1f);
+        input.SetRows(1);
+        using var pool = new ComputePool(1);
+        var output = new float[rows];
+        fixed (Half* data = halves)
+            new MatMul(pool).Multiply(new WeightMatrix("test", GgmlType.F16, (byte*)data, rows, columns), input, output);
+        Assert.Equal(float.PositiveInfinity, output[0]);
+        Assert.True(float.IsNaN(output[1]));
+        Assert.Equal(32f, output[2]);
+        Assert.Equal(32f, output[3]);
+    }
+
+    /// <summary>The activations as the weight type's kernel sees them: quantized, or rounded to the weight's float precision.</summary>
+    private static double Reference(GgmlType type, float[] decoded, ActivationBatch single)
+    {
+        var x = single.Row(0).ToArray();
+        if (QuantizedActivations.FormatFor(type) is { } format)
+        {
+            var q = single.Quantized(format);
+            for (var i = 0; i < x.Length; i++) x[i] = q.Quants[i] * q.Scales[i / q.BlockSize];
+        }
+        else if (type == GgmlType.F16) MatMul.RoundToHalf(x);
+        else if (type == GgmlType.BF16) MatMul.RoundToBFloat16(x);
+        double sum = 0;
+        for (var i = 0; i < x.Length; i++) sum += (double)decoded[i] * x[i];
+        return sum;
+    }
+
+    private static byte[] RandomRow(GgmlType type, int columns, Random random) => type switch
+    {
+        GgmlType.F32 => KernelDotTests.RandomVector(columns, random).SelectMany(BitConverter.GetBytes).ToArray(),
+        GgmlType.F16 => KernelDotTests.RandomVector(columns, random).SelectMany(v => BitConverter.GetBytes((Half)v)).ToArray(),
+        GgmlType.BF16 => KernelDotTests.RandomVector(columns, random).SelectMany(v => BitConverter.GetBytes((ushort)(BitConverter.SingleToUInt32Bits(v) >> 16))).ToArray(),
+        _ => KernelDotTests.RandomRow(type, columns, random),
+    };
+}
