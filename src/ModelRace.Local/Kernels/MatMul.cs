@@ -14,6 +14,8 @@ public sealed unsafe class MatMul(ComputePool pool) : IChunkedWork
     /// <summary>Chunks per thread: enough that a thread slowed by another process hands its share to the others.</summary>
     private const int ChunksPerThread = 8;
     private const int MinRowsPerChunk = 16;
+    /// <summary>Quantized weight rows of a few kilobytes each: sixteen fit in L1 beside four activation rows.</summary>
+    private const int RowsPerL1Block = 16;
 
     private WeightMatrix _weights;
     private QuantizedActivations? _quantized;
@@ -60,8 +62,19 @@ public sealed unsafe class MatMul(ComputePool pool) : IChunkedWork
         var end = Math.Min(w.Rows, start + _rowsPerChunk);
         if (_quantized is { } quantized)
         {
-            for (var r = start; r < end; r++)
-                QuantizedDot.DotRows(w.Type, w.Row(r), quantized, 0, _rows, _output + r, w.Rows);
+            // A few weight rows stay in L1 while every group of four activation rows passes over them; activation rows
+            // are few kilobytes each, weight rows a few kilobytes too, so this reads far less from L2 than running all
+            // activation rows past each weight row.
+            for (var rowBlock = start; rowBlock < end; rowBlock += RowsPerL1Block)
+            {
+                var rowBlockEnd = Math.Min(end, rowBlock + RowsPerL1Block);
+                for (var first = 0; first < _rows; first += 4)
+                {
+                    var count = Math.Min(4, _rows - first);
+                    for (var r = rowBlock; r < rowBlockEnd; r++)
+                        QuantizedDot.DotRows(w.Type, w.Row(r), quantized, first, count, _output + (long)first * w.Rows + r, w.Rows);
+                }
+            }
             return;
         }
         if (FloatTiles.IsSupported(w.Type))
