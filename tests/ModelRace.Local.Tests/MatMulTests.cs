@@ -20,9 +20,19 @@ public sealed unsafe class MatMulTests
 
     [Theory]
     [MemberData(nameof(TypesAndThreads))]
-    public void Batched_rows_equal_single_rows_bit_for_bit_and_match_the_reference(GgmlType type, int threads)
+    public void Batched_rows_equal_single_rows_bit_for_bit_and_match_the_reference(GgmlType type, int threads) =>
+        CheckBatchedAgainstSingle(type, threads, columns: 512);
+
+    /// <summary>An odd number of 32-value blocks leaves the two-block (512-bit) kernels a lone block at the end.</summary>
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.F16)]
+    public void Rows_with_an_odd_number_of_blocks(GgmlType type) => CheckBatchedAgainstSingle(type, threads: 1, columns: 5 * 32);
+
+    private static void CheckBatchedAgainstSingle(GgmlType type, int threads, int columns)
     {
-        const int rows = 70, columns = 512, batch = 9;
+        const int rows = 70, batch = 9;
         var random = new Random(31);
         var weights = Enumerable.Range(0, rows).SelectMany(_ => RandomRow(type, columns, random)).ToArray();
         var input = new ActivationBatch(columns, batch);
