@@ -99,6 +99,9 @@ internal static class BenchCommands
             foreach (var test in plan.Tests)
             {
                 context.Cancellation.ThrowIfCancellationRequested();
+                // The previous test's caches are garbage now; collect them so the memory figure is this test's own,
+                // as llama-bench frees its context between tests.
+                GC.Collect();
                 starting?.Invoke(threads, test);
                 results.Add(SpeedBench.Run(transformer, test, plan.Repetitions, Seed, done =>
                 {

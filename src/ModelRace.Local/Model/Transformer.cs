@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using ModelRace.Local.Gguf;
 using ModelRace.Local.Kernels;
@@ -21,6 +22,7 @@ public sealed class Transformer : IDisposable
     private readonly Lock _forwardLock = new();
     private readonly MatMul _matMul;
     private readonly Attention _attention;
+    private readonly ConcurrentDictionary<int, RopeTable> _ropeTables = new();
 
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
@@ -58,7 +60,8 @@ public sealed class Transformer : IDisposable
     public KvCache CreateCache(int? contextLength = null)
     {
         var length = contextLength ?? Config.TrainedContextLength;
-        var rope = new RopeTable(length, Config.RopeDimensions, Config.RopeFreqBase, Config.RopeFreqScale, Weights.RopeFrequencyFactors);
+        // Every cache of one length shares its position table (a megabyte at 4096 positions).
+        var rope = _ropeTables.GetOrAdd(length, n => new RopeTable(n, Config.RopeDimensions, Config.RopeFreqBase, Config.RopeFreqScale, Weights.RopeFrequencyFactors));
         return new KvCache(Config, length, rope);
     }
 
@@ -159,7 +162,11 @@ public sealed class Transformer : IDisposable
         int dim = c.EmbeddingLength, qDim = c.QueryDim, kvDim = c.KvDim, ffn = c.FeedForwardLength;
         var residual = s.Residual.AsSpan(0, n * dim);
 
-        for (var b = 0; b < n; b++) Embed(tokens[b], residual.Slice(b * dim, dim));
+        for (var b = 0; b < n; b++)
+        {
+            Embed(tokens[b], residual.Slice(b * dim, dim));
+            s.RowCache[b]!.EnsureCapacity(s.RowPosition[b] + 1);
+        }
 
         for (var l = 0; l < c.LayerCount; l++)
         {
