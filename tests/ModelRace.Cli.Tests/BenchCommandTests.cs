@@ -123,7 +123,7 @@ public sealed class BenchCommandTests : IDisposable
 
     [Theory]
     [InlineData("-r", "0", "-r must be at least 1")]
-    [InlineData("--batch", "1,33", "--batch 33 is above the runtime's most sequences per step, 32")]
+    [InlineData("--batch", "1,65", "--batch 65 is above the runtime's most sequences per step, 64")]
     [InlineData("-p", "128,x", "-p '128,x' is not a comma-separated list")]
     [InlineData("-n", "-5", "-n '-5' is not a comma-separated list")]
     [InlineData("-t", "0", "-t '0' is not a comma-separated list of whole numbers of at least 1")]

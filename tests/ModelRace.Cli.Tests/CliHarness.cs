@@ -8,12 +8,15 @@ public sealed class CliHarness : IDisposable
     public string Home { get; } = Directory.CreateTempSubdirectory("modelrace-home-").FullName;
     public string WorkDir { get; } = Directory.CreateTempSubdirectory("modelrace-cwd-").FullName;
     public Dictionary<string, string> Environment { get; } = new();
+    /// <summary>Run as in a terminal: progress displays draw their final frame instead of once-a-second log lines.</summary>
+    public bool Interactive { get; init; }
 
     public sealed record Result(int ExitCode, string Console, string Out, string Error);
 
     public async Task<Result> RunAsync(params string[] args)
     {
         var console = new TestConsole().Width(250);
+        if (Interactive) console.Interactive();
         var output = new StringWriter();
         var error = new StringWriter();
         var context = new CliContext
