@@ -39,4 +39,17 @@ public sealed class KvCacheGrowthTests
         Assert.Equal(stepwise.Capacity, fork.Capacity);
         Assert.Equal(model.Forward([5], stepwise).Select(BitConverter.SingleToUInt32Bits), model.Forward([5], fork).Select(BitConverter.SingleToUInt32Bits));
     }
+
+    [Fact]
+    public void A_disposed_model_refuses_work_instead_of_reading_unmapped_weights()
+    {
+        var file = GgufFile.FromBytes(ModelTestFiles.Build(Shape));
+        var model = new Transformer(file, ownsFile: true, threads: 2);
+        var cache = model.CreateCache(16);
+        model.Dispose();
+        model.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => model.Forward([1], cache));
+        Assert.Throws<ObjectDisposedException>(() => model.ForwardStep([1], [cache]));
+    }
 }
+

@@ -23,6 +23,7 @@ public sealed class Transformer : IDisposable
     private readonly MatMul _matMul;
     private readonly Attention _attention;
     private readonly ConcurrentDictionary<int, RopeTable> _ropeTables = new();
+    private bool _disposed;
 
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
@@ -87,6 +88,7 @@ public sealed class Transformer : IDisposable
         if (logits.Length < (allLogits ? tokens.Length : 1) * vocab) throw new ArgumentException($"the logits buffer holds {logits.Length} values, too few", nameof(logits));
         lock (_forwardLock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             for (var start = 0; start < tokens.Length; start += MaxBatch)
             {
                 var batch = tokens.Slice(start, Math.Min(MaxBatch, tokens.Length - start));
@@ -130,6 +132,7 @@ public sealed class Transformer : IDisposable
         CheckTokens(tokens);
         lock (_forwardLock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             for (var b = 0; b < tokens.Length; b++)
             {
                 _scratch.RowCache[b] = caches[b];
@@ -247,10 +250,16 @@ public sealed class Transformer : IDisposable
         _matMul.Multiply(Weights.Output, s.Normed, logits);
     }
 
+    /// <summary>Waits for a forward pass in progress (its weights are about to be unmapped), then releases the threads and the file.</summary>
     public void Dispose()
     {
-        _matMul.Pool.Dispose();
-        _ownedFile?.Dispose();
+        lock (_forwardLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _matMul.Pool.Dispose();
+            _ownedFile?.Dispose();
+        }
     }
 
     /// <summary>Activations of one batch, every buffer named for what it holds (batch-major rows).</summary>

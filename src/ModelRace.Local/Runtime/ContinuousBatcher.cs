@@ -27,16 +27,19 @@ public sealed class ContinuousBatcher : IDisposable
     private readonly int[] _stepTokens;
     private readonly KvCache[] _stepCaches;
     private readonly Job[] _stepJobs;
+    private readonly Action? _onStopped;
     private bool _disposed;
     private volatile int _activeSequences;
 
-    public ContinuousBatcher(Transformer model, TokenPieces pieces, int maxSequences = DefaultMaxSequences, int promptChunk = DefaultPromptChunk)
+    /// <param name="onStopped">Runs on the loop's thread once it has run its last step (e.g. to release the model).</param>
+    public ContinuousBatcher(Transformer model, TokenPieces pieces, int maxSequences = DefaultMaxSequences, int promptChunk = DefaultPromptChunk, Action? onStopped = null)
     {
         if (maxSequences < 1 || maxSequences > Transformer.MaxBatch)
             throw new ArgumentOutOfRangeException(nameof(maxSequences), maxSequences, $"between 1 and {Transformer.MaxBatch} sequences");
         ArgumentOutOfRangeException.ThrowIfLessThan(promptChunk, 1);
         _model = model;
         _pieces = pieces;
+        _onStopped = onStopped;
         MaxSequences = maxSequences;
         PromptChunk = promptChunk;
         _logits = new float[maxSequences * model.Config.VocabSize];
@@ -108,6 +111,7 @@ public sealed class ContinuousBatcher : IDisposable
                 job.Fail(disposed);
                 job.CancellationRegistration.Dispose();
             }
+        _onStopped?.Invoke();
     }
 
     private void RemoveCompleted()

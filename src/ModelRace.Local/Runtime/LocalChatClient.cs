@@ -20,22 +20,22 @@ public sealed class LocalChatClient : IChatClient
     private readonly ITokenizer _tokenizer;
     private readonly ContinuousBatcher _batcher;
     private readonly Func<IReadOnlyList<ChatMessage>, string> _formatPrompt;
-    private readonly bool _ownsModel;
     private readonly ChatClientMetadata _metadata;
 
     /// <param name="formatPrompt">
     /// Turns the conversation into prompt text (a chat template). The default joins the messages' text with newlines,
     /// which suits raw completion models.
     /// </param>
-    /// <param name="maxConcurrentRequests">Requests decoding at once (each holds a KV cache of <see cref="ContextLength"/>); more wait.</param>
+    /// <param name="maxConcurrentRequests">Requests decoding at once (each holds a KV cache that grows up to <see cref="ContextLength"/>); more wait.</param>
     public LocalChatClient(Transformer model, ITokenizer tokenizer, Func<IReadOnlyList<ChatMessage>, string>? formatPrompt = null, bool ownsModel = false,
         int? contextLength = null, int maxConcurrentRequests = ContinuousBatcher.DefaultMaxSequences)
     {
         _model = model;
         _tokenizer = tokenizer;
-        _batcher = new ContinuousBatcher(model, new TokenPieces(model.File), maxConcurrentRequests);
+        // The loop releases an owned model itself, after its last step: Dispose may be called from a text callback,
+        // on the loop's own thread, while a step is still to finish.
+        _batcher = new ContinuousBatcher(model, new TokenPieces(model.File), maxConcurrentRequests, onStopped: ownsModel ? model.Dispose : null);
         _formatPrompt = formatPrompt ?? (messages => string.Join("\n", messages.Select(m => m.Text)));
-        _ownsModel = ownsModel;
         ContextLength = contextLength ?? Math.Min(model.Config.TrainedContextLength, 4096);
         _metadata = new ChatClientMetadata("modelrace-local", null, Path.GetFileNameWithoutExtension(model.File.Path));
     }
@@ -175,6 +175,5 @@ public sealed class LocalChatClient : IChatClient
     public void Dispose()
     {
         _batcher.Dispose();
-        if (_ownsModel) _model.Dispose();
     }
 }
