@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Buffers.Binary;
 using ModelRace.Local.Gguf;
 using ModelRace.Local.Kernels;
@@ -182,9 +183,16 @@ public sealed unsafe class KernelDotTests
     {
         var all = Enumerable.Range(0, 65536).Select(i => (ushort)i).ToArray();
         var widened = new float[all.Length];
+        var widenedByEight = new float[all.Length];
         fixed (ushort* source = all)
         fixed (float* destination = widened)
+        fixed (float* byEight = widenedByEight)
+        {
             Simd.WidenHalves(source, destination, all.Length);
+            // The 256-bit form, which machines without AVX-512 run.
+            for (var i = 0; i < all.Length; i += 8) Simd.WidenEightHalves(source + i).Store(byEight + i);
+        }
+        Assert.Equal(widened.Select(BitConverter.SingleToUInt32Bits), widenedByEight.Select(BitConverter.SingleToUInt32Bits));
         for (var i = 0; i < all.Length; i++)
         {
             var expected = (float)BitConverter.UInt16BitsToHalf(all[i]);

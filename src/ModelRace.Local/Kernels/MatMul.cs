@@ -62,9 +62,9 @@ public sealed unsafe class MatMul(ComputePool pool) : IChunkedWork
         var end = Math.Min(w.Rows, start + _rowsPerChunk);
         if (_quantized is { } quantized)
         {
-            // A few weight rows stay in L1 while every group of four activation rows passes over them; activation rows
-            // are few kilobytes each, weight rows a few kilobytes too, so this reads far less from L2 than running all
-            // activation rows past each weight row.
+            // Sixteen weight rows stay in L1 while the activation rows pass over them four at a time: a batch of 64
+            // activation rows no longer fits L1, so running all of them past each weight row would stream them from L2
+            // once per weight row.
             for (var rowBlock = start; rowBlock < end; rowBlock += RowsPerL1Block)
             {
                 var rowBlockEnd = Math.Min(end, rowBlock + RowsPerL1Block);
