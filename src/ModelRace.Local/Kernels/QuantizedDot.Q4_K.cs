@@ -62,15 +62,17 @@ public static unsafe partial class QuantizedDot
         for (var i = 0; i < superBlocks; i++, row += blockBytes, xq += 256)
         {
             var scales = new Q4_KScales(row + 4);
-            var sum = Vector256<int>.Zero;
+            // Two integer chains (low and high nibbles) instead of one, so the multiply-adds do not wait on each
+            // other; integer sums are exact, so the result is the four-row kernel's to the bit.
+            Vector256<int> lowSum = default, highSum = default;
             var fifthBits = withFifthBit ? Vector256.Load(row + 16) : default;
             for (var j = 0; j < 4; j++)
             {
                 var (low, high) = Unpack(row + nibbles + 32 * j, ref fifthBits, withFifthBit);
-                sum = Simd.MultiplyAddPairs(sum, scales.Scale(2 * j), Avx2.MultiplyAddAdjacent(low, Vector256.Load(xq + 64 * j)));
-                sum = Simd.MultiplyAddPairs(sum, scales.Scale(2 * j + 1), Avx2.MultiplyAddAdjacent(high, Vector256.Load(xq + 64 * j + 32)));
+                lowSum = Simd.MultiplyAddPairs(lowSum, scales.Scale(2 * j), Avx2.MultiplyAddAdjacent(low, Vector256.Load(xq + 64 * j)));
+                highSum = Simd.MultiplyAddPairs(highSum, scales.Scale(2 * j + 1), Avx2.MultiplyAddAdjacent(high, Vector256.Load(xq + 64 * j + 32)));
             }
-            acc = Q4_KFinish(acc, sum, scales.MinsPerGroup, groupSums + i * 16, table[*(ushort*)row] * xd[i], -table[*(ushort*)(row + 2)] * xd[i]);
+            acc = Q4_KFinish(acc, Avx2.Add(lowSum, highSum), scales.MinsPerGroup, groupSums + i * 16, table[*(ushort*)row] * xd[i], -table[*(ushort*)(row + 2)] * xd[i]);
         }
         return Vector256.Sum(acc);
     }

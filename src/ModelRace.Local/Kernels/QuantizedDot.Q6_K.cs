@@ -83,9 +83,10 @@ public static unsafe partial class QuantizedDot
         for (var i = 0; i < superBlocks; i++, row += Q6_KBlockBytes, xq += 256)
         {
             var allScales = Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)row + 192));
-            var sum = Avx2.Subtract(Vector256<int>.Zero, Q6_KOffset(allScales, groupSums + i * 16));
-            sum = Q6_KHalfDot(sum, new Q6_KHalf(row, row + 128), new Q6_KScales(allScales, 0), xq);
-            sum = Q6_KHalfDot(sum, new Q6_KHalf(row + 64, row + 160), new Q6_KScales(allScales, 1), xq + 128);
+            // The two halves in separate integer chains, so their multiply-adds overlap; integer sums are exact.
+            var firstHalf = Q6_KHalfDot(Avx2.Subtract(Vector256<int>.Zero, Q6_KOffset(allScales, groupSums + i * 16)), new Q6_KHalf(row, row + 128), new Q6_KScales(allScales, 0), xq);
+            var secondHalf = Q6_KHalfDot(Vector256<int>.Zero, new Q6_KHalf(row + 64, row + 160), new Q6_KScales(allScales, 1), xq + 128);
+            var sum = Avx2.Add(firstHalf, secondHalf);
             acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(table[*(ushort*)(row + 208)] * xd[i]), acc);
         }
         return Vector256.Sum(acc);
