@@ -54,22 +54,22 @@ public static unsafe partial class QuantizedDot
         {
             var w = UnpackQ4_0(row);
             var magnitude = Avx2.Abs(w);
-            var d = table[*(ushort*)row];
+            var weightScale = Vector256.Create(table[*(ushort*)row]);
             var o = b * 32;
             // Block b goes to the even or odd accumulators exactly as in the one-row kernel.
             if ((b & 1) == 0)
             {
-                even0 = Q8_0Step(even0, magnitude, w, q0 + o, d * d0[b]);
-                even1 = Q8_0Step(even1, magnitude, w, q1 + o, d * d1[b]);
-                even2 = Q8_0Step(even2, magnitude, w, q2 + o, d * d2[b]);
-                even3 = Q8_0Step(even3, magnitude, w, q3 + o, d * d3[b]);
+                even0 = Q8_0Step(even0, magnitude, w, q0 + o, weightScale, d0 + b);
+                even1 = Q8_0Step(even1, magnitude, w, q1 + o, weightScale, d1 + b);
+                even2 = Q8_0Step(even2, magnitude, w, q2 + o, weightScale, d2 + b);
+                even3 = Q8_0Step(even3, magnitude, w, q3 + o, weightScale, d3 + b);
             }
             else
             {
-                odd0 = Q8_0Step(odd0, magnitude, w, q0 + o, d * d0[b]);
-                odd1 = Q8_0Step(odd1, magnitude, w, q1 + o, d * d1[b]);
-                odd2 = Q8_0Step(odd2, magnitude, w, q2 + o, d * d2[b]);
-                odd3 = Q8_0Step(odd3, magnitude, w, q3 + o, d * d3[b]);
+                odd0 = Q8_0Step(odd0, magnitude, w, q0 + o, weightScale, d0 + b);
+                odd1 = Q8_0Step(odd1, magnitude, w, q1 + o, weightScale, d1 + b);
+                odd2 = Q8_0Step(odd2, magnitude, w, q2 + o, weightScale, d2 + b);
+                odd3 = Q8_0Step(odd3, magnitude, w, q3 + o, weightScale, d3 + b);
             }
         }
         y[0] = Vector256.Sum(even0 + odd0);

@@ -72,7 +72,8 @@ public static unsafe partial class QuantizedDot
                 lowSum = Simd.MultiplyAddPairs(lowSum, scales.Scale(2 * j), Avx2.MultiplyAddAdjacent(low, Vector256.Load(xq + 64 * j)));
                 highSum = Simd.MultiplyAddPairs(highSum, scales.Scale(2 * j + 1), Avx2.MultiplyAddAdjacent(high, Vector256.Load(xq + 64 * j + 32)));
             }
-            acc = Q4_KFinish(acc, Avx2.Add(lowSum, highSum), scales.MinsPerGroup, groupSums + i * 16, table[*(ushort*)row] * xd[i], -table[*(ushort*)(row + 2)] * xd[i]);
+            acc = Q4_KFinish(acc, Avx2.Add(lowSum, highSum), scales.MinsPerGroup, groupSums + i * 16,
+                Vector256.Create(table[*(ushort*)row] * xd[i]), Vector256.Create(-table[*(ushort*)(row + 2)] * xd[i]));
         }
         return Vector256.Sum(acc);
     }
@@ -111,12 +112,15 @@ public static unsafe partial class QuantizedDot
                 sum2 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum2, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q2 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q2 + hi)));
                 sum3 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum3, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q3 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q3 + hi)));
             }
-            float d = table[*(ushort*)row], dmin = table[*(ushort*)(row + 2)];
+            // Scales multiplied as vectors, the activation's broadcast from memory: the same floats as the one-row
+            // kernel's scalar products, without a scalar multiply and a broadcast per row.
+            var d = Vector256.Create(table[*(ushort*)row]);
+            var negativeDmin = Vector256.Create(-table[*(ushort*)(row + 2)]);
             var mins = scales.MinsPerGroup;
-            acc0 = Q4_KFinish(acc0, sum0, mins, g0 + i * 16, d * d0[i], -dmin * d0[i]);
-            acc1 = Q4_KFinish(acc1, sum1, mins, g1 + i * 16, d * d1[i], -dmin * d1[i]);
-            acc2 = Q4_KFinish(acc2, sum2, mins, g2 + i * 16, d * d2[i], -dmin * d2[i]);
-            acc3 = Q4_KFinish(acc3, sum3, mins, g3 + i * 16, d * d3[i], -dmin * d3[i]);
+            acc0 = Q4_KFinish(acc0, sum0, mins, g0 + i * 16, d * Vector256.Create(d0[i]), negativeDmin * Vector256.Create(d0[i]));
+            acc1 = Q4_KFinish(acc1, sum1, mins, g1 + i * 16, d * Vector256.Create(d1[i]), negativeDmin * Vector256.Create(d1[i]));
+            acc2 = Q4_KFinish(acc2, sum2, mins, g2 + i * 16, d * Vector256.Create(d2[i]), negativeDmin * Vector256.Create(d2[i]));
+            acc3 = Q4_KFinish(acc3, sum3, mins, g3 + i * 16, d * Vector256.Create(d3[i]), negativeDmin * Vector256.Create(d3[i]));
         }
         y[0] = Vector256.Sum(acc0);
         y[yStride] = Vector256.Sum(acc1);
@@ -143,10 +147,10 @@ public static unsafe partial class QuantizedDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q4_KFinish(Vector256<float> acc, Vector256<int> scaledSum, Vector256<short> mins, short* groupSums, float scale, float negativeMinScale)
+    private static Vector256<float> Q4_KFinish(Vector256<float> acc, Vector256<int> scaledSum, Vector256<short> mins, short* groupSums, Vector256<float> scale, Vector256<float> negativeMinScale)
     {
-        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(scaledSum), Vector256.Create(scale), acc);
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(scaledSum), scale, acc);
         var minTerm = Avx2.MultiplyAddAdjacent(mins, Vector256.Load(groupSums));
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(minTerm), Vector256.Create(negativeMinScale), acc);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(minTerm), negativeMinScale, acc);
     }
 }

@@ -117,11 +117,12 @@ public static unsafe partial class QuantizedDot
                 sum2 = Q6_KHalfDot(sum2, w, s, q2 + o);
                 sum3 = Q6_KHalfDot(sum3, w, s, q3 + o);
             }
-            var d = table[*(ushort*)(row + 208)];
-            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum0), Vector256.Create(d * d0[i]), acc0);
-            acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum1), Vector256.Create(d * d1[i]), acc1);
-            acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum2), Vector256.Create(d * d2[i]), acc2);
-            acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum3), Vector256.Create(d * d3[i]), acc3);
+            // The scale multiplied as vectors: the same floats as the one-row kernel's scalar product.
+            var d = Vector256.Create(table[*(ushort*)(row + 208)]);
+            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum0), d * Vector256.Create(d0[i]), acc0);
+            acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum1), d * Vector256.Create(d1[i]), acc1);
+            acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum2), d * Vector256.Create(d2[i]), acc2);
+            acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum3), d * Vector256.Create(d3[i]), acc3);
         }
         y[0] = Vector256.Sum(acc0);
         y[yStride] = Vector256.Sum(acc1);
