@@ -4,13 +4,38 @@ using System.Runtime.Intrinsics.X86;
 
 namespace ModelRace.Local.Kernels;
 
-/// <summary>Q8_0 weights (fp16 scale + 32 signed bytes) against Q8_0 activations.</summary>
+/// <summary>
+/// Q8_0 weights (fp16 scale + 32 signed bytes) and Q4_0 weights (fp16 scale + 16 bytes of nibbles, offset 8) against
+/// Q8_0 activations. The two differ only in how a block's 32 weights are loaded; the loops are shared, each entry point
+/// passing a constant that the JIT folds away.
+/// </summary>
 public static unsafe partial class QuantizedDot
 {
     private const int Q8_0BlockBytes = 34;
+    private const int Q4_0BlockBytes = 18;
 
-    private static float VectorDotQ8_0(byte* row, QuantizedActivations x, int activation)
+    private static float VectorDotQ8_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family(row, x, activation, isQ4_0: false);
+
+    private static float VectorDotQ4_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family(row, x, activation, isQ4_0: true);
+
+    private static void VectorDotQ8_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4(row, x, first, y, yStride, isQ4_0: false);
+
+    private static void VectorDotQ4_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4(row, x, first, y, yStride, isQ4_0: true);
+
+    /// <summary>The 32 weights of a block as signed bytes (Q4_0: low nibbles are weights 0–15, high nibbles 16–31, less 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> LoadBlock(byte* block, bool isQ4_0)
     {
+        if (!isQ4_0) return Vector256.Load((sbyte*)block + 2);
+        var packed = Vector128.Load(block + 2);
+        var nibbles = Vector256.Create(packed, Sse2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte());
+        return Avx2.Subtract(Avx2.And(nibbles, Vector256.Create((byte)0x0F)), Vector256.Create((byte)8)).AsSByte();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Q8_0Family(byte* row, QuantizedActivations x, int activation, bool isQ4_0)
+    {
+        var blockBytes = isQ4_0 ? Q4_0BlockBytes : Q8_0BlockBytes;
         var blocks = x.Length / 32;
         var xq = x.QuantsOf(activation);
         var xd = x.ScalesOf(activation);
@@ -18,18 +43,16 @@ public static unsafe partial class QuantizedDot
         // Two accumulators, so consecutive blocks do not wait on each other's multiply-add.
         Vector256<float> even = default, odd = default;
         var b = 0;
-        for (; b + 1 < blocks; b += 2, row += 2 * Q8_0BlockBytes)
+        for (; b + 1 < blocks; b += 2, row += 2 * blockBytes)
         {
-            var w0 = Vector256.Load((sbyte*)row + 2);
-            var w1 = Vector256.Load((sbyte*)row + Q8_0BlockBytes + 2);
-            var p0 = Simd.DotSignedBytes(w0, Vector256.Load(xq + b * 32));
-            var p1 = Simd.DotSignedBytes(w1, Vector256.Load(xq + b * 32 + 32));
+            var p0 = Simd.DotSignedBytes(LoadBlock(row, isQ4_0), Vector256.Load(xq + b * 32));
+            var p1 = Simd.DotSignedBytes(LoadBlock(row + blockBytes, isQ4_0), Vector256.Load(xq + b * 32 + 32));
             even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p0), Vector256.Create(table[*(ushort*)row] * xd[b]), even);
-            odd = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p1), Vector256.Create(table[*(ushort*)(row + Q8_0BlockBytes)] * xd[b + 1]), odd);
+            odd = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p1), Vector256.Create(table[*(ushort*)(row + blockBytes)] * xd[b + 1]), odd);
         }
         if (b < blocks)
         {
-            var p = Simd.DotSignedBytes(Vector256.Load((sbyte*)row + 2), Vector256.Load(xq + b * 32));
+            var p = Simd.DotSignedBytes(LoadBlock(row, isQ4_0), Vector256.Load(xq + b * 32));
             even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p), Vector256.Create(table[*(ushort*)row] * xd[b]), even);
         }
         return Vector256.Sum(even + odd);
@@ -37,10 +60,12 @@ public static unsafe partial class QuantizedDot
 
     /// <summary>
     /// One weight row against four activation rows: each weight block is loaded and made unsigned once. Each row sums
-    /// in the same order as <see cref="VectorDotQ8_0"/>, so a result never depends on the batch it came in.
+    /// in the same order as <see cref="Q8_0Family"/>, so a result never depends on the batch it came in.
     /// </summary>
-    private static void VectorDotQ8_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q8_0FamilyX4(byte* row, QuantizedActivations x, int first, float* y, long yStride, bool isQ4_0)
     {
+        var blockBytes = isQ4_0 ? Q4_0BlockBytes : Q8_0BlockBytes;
         var blocks = x.Length / 32;
         sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
         float* d0 = x.ScalesOf(first), d1 = x.ScalesOf(first + 1), d2 = x.ScalesOf(first + 2), d3 = x.ScalesOf(first + 3);
@@ -48,9 +73,9 @@ public static unsafe partial class QuantizedDot
         Vector256<float> even0 = default, even1 = default, even2 = default, even3 = default;
         Vector256<float> odd0 = default, odd1 = default, odd2 = default, odd3 = default;
         var b = 0;
-        for (; b + 1 < blocks; b += 2, row += 2 * Q8_0BlockBytes)
+        for (; b + 1 < blocks; b += 2, row += 2 * blockBytes)
         {
-            var w = Vector256.Load((sbyte*)row + 2);
+            var w = LoadBlock(row, isQ4_0);
             var magnitude = Avx2.Abs(w);
             var weightScale = Vector256.Create(table[*(ushort*)row]);
             var o = b * 32;
@@ -58,9 +83,9 @@ public static unsafe partial class QuantizedDot
             even1 = Q8_0Step(even1, magnitude, w, q1 + o, weightScale, d1 + b);
             even2 = Q8_0Step(even2, magnitude, w, q2 + o, weightScale, d2 + b);
             even3 = Q8_0Step(even3, magnitude, w, q3 + o, weightScale, d3 + b);
-            w = Vector256.Load((sbyte*)row + Q8_0BlockBytes + 2);
+            w = LoadBlock(row + blockBytes, isQ4_0);
             magnitude = Avx2.Abs(w);
-            weightScale = Vector256.Create(table[*(ushort*)(row + Q8_0BlockBytes)]);
+            weightScale = Vector256.Create(table[*(ushort*)(row + blockBytes)]);
             o += 32;
             odd0 = Q8_0Step(odd0, magnitude, w, q0 + o, weightScale, d0 + b + 1);
             odd1 = Q8_0Step(odd1, magnitude, w, q1 + o, weightScale, d1 + b + 1);
@@ -69,7 +94,7 @@ public static unsafe partial class QuantizedDot
         }
         if (b < blocks)
         {
-            var w = Vector256.Load((sbyte*)row + 2);
+            var w = LoadBlock(row, isQ4_0);
             var magnitude = Avx2.Abs(w);
             var weightScale = Vector256.Create(table[*(ushort*)row]);
             var o = b * 32;
