@@ -63,22 +63,28 @@ public sealed unsafe class QuantizedActivations
     {
         Rows = rows ?? Batch;
         if (Rows > Batch || x.Length < Rows * Length) throw new ArgumentException($"{Rows} rows of {Length} values do not fit {Batch} rows or the {x.Length} values given");
-        for (var b = 0; b < Rows; b++)
+        var blocks = Rows * (Length / BlockSize);
+        var vector = ActivationQuantizer.IsAccelerated;
+        fixed (float* values = x)
+        fixed (sbyte* quants = Quants)
+        fixed (short* groupSums = GroupSums)
         {
-            var row = x.Slice(b * Length, Length);
-            for (var block = 0; block < Length / BlockSize; block++)
+            for (var index = 0; index < blocks; index++)
             {
-                var index = b * (Length / BlockSize) + block;
-                var values = row.Slice(block * BlockSize, BlockSize);
-                var quants = Quants.AsSpan(index * BlockSize, BlockSize);
-                if (Format == GgmlType.Q8_0) Scales[index] = QuantizeQ8_0(values, quants);
-                else Scales[index] = QuantizeQ8_K(values, quants, GroupSums.AsSpan(index * 16, 16));
+                var blockValues = values + (long)index * BlockSize;
+                var blockQuants = quants + (long)index * BlockSize;
+                if (Format == GgmlType.Q8_0)
+                    Scales[index] = vector ? ActivationQuantizer.Q8_0(blockValues, blockQuants) : QuantizeQ8_0(new(blockValues, 32), new(blockQuants, 32));
+                else
+                    Scales[index] = vector
+                        ? ActivationQuantizer.Q8_K(blockValues, blockQuants, groupSums + index * 16)
+                        : QuantizeQ8_K(new(blockValues, 256), new(blockQuants, 256), new(groupSums + index * 16, 16));
             }
         }
     }
 
-    /// <summary>scale = max|x| / 127 (kept at fp16 precision); quant = round-to-even(x · 127 / max|x|).</summary>
-    private static float QuantizeQ8_0(ReadOnlySpan<float> x, Span<sbyte> q)
+    /// <summary>The portable reference (<see cref="ActivationQuantizer"/> gives the same bits): scale = max|x| / 127 (kept at fp16 precision); quant = round-to-even(x · 127 / max|x|).</summary>
+    public static float QuantizeQ8_0(ReadOnlySpan<float> x, Span<sbyte> q)
     {
         var amax = 0f;
         foreach (var v in x) amax = Math.Max(amax, Math.Abs(v));
@@ -89,7 +95,7 @@ public sealed unsafe class QuantizedActivations
     }
 
     /// <summary>The value of largest magnitude maps to −127; scale = 1 / (−127 / that value), a full float.</summary>
-    private static float QuantizeQ8_K(ReadOnlySpan<float> x, Span<sbyte> q, Span<short> groupSums)
+    public static float QuantizeQ8_K(ReadOnlySpan<float> x, Span<sbyte> q, Span<short> groupSums)
     {
         float max = 0, amax = 0;
         foreach (var v in x)

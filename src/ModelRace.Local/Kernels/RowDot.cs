@@ -15,7 +15,7 @@ public static unsafe class RowDot
 
     public static float Dot(GgmlType type, byte* row, ReadOnlySpan<float> x) => type switch
     {
-        GgmlType.F32 => TensorPrimitives.Dot(new ReadOnlySpan<float>(row, x.Length), x),
+        GgmlType.F32 => DotF32(row, x),
         GgmlType.F16 => DotF16(row, x),
         GgmlType.BF16 => DotBF16(row, x),
         GgmlType.Q8_0 => DotBlocks(row, x, 32, 34, &BlockDecode.Q8_0),
@@ -88,6 +88,18 @@ public static unsafe class RowDot
         };
         for (var b = 0; b < y.Length / size; b++)
             decode(new ReadOnlySpan<byte>(row + (long)b * bytes, bytes), y.Slice(b * size, size));
+    }
+
+    /// <summary>Chunk by chunk, as <see cref="DotMany"/> sums, so a row's result does not depend on its batch.</summary>
+    private static float DotF32(byte* row, ReadOnlySpan<float> x)
+    {
+        var sum = 0f;
+        for (var start = 0; start < x.Length; start += Chunk)
+        {
+            var n = Math.Min(Chunk, x.Length - start);
+            sum += TensorPrimitives.Dot(new ReadOnlySpan<float>((float*)row + start, n), x.Slice(start, n));
+        }
+        return sum;
     }
 
     private static float DotF16(byte* row, ReadOnlySpan<float> x)

@@ -1,0 +1,59 @@
+using ModelRace.Local.Gguf;
+using ModelRace.Local.Kernels;
+
+namespace ModelRace.Local.Tests;
+
+/// <summary>The vector activation quantizers against the scalar reference, bit for bit.</summary>
+public sealed class ActivationQuantizerTests
+{
+    /// <summary>Rows that exercise the edge cases: an all-zero block, a tie between +max and −max, exact halves, huge and tiny values.</summary>
+    private static float[] Rows(int length, int rows, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[length * rows];
+        for (var i = 0; i < values.Length; i++) values[i] = (float)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-3, 3)));
+        Array.Clear(values, 0, 256);
+        values[300] = 5f;
+        values[301] = -5f;
+        for (var i = 512; i < 768; i++) values[i] = (i % 9 - 4) * 0.5f * 127;
+        values[1000] = 1e30f;
+        return values;
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q8_K)]
+    public void Vector_quantization_matches_the_scalar_reference(GgmlType format)
+    {
+        Assert.SkipUnless(ActivationQuantizer.IsAccelerated, "the vector quantizers need AVX2");
+        const int length = 2048, rows = 3;
+        var values = Rows(length, rows, seed: 7);
+        var quantized = new QuantizedActivations(format, length, rows);
+        quantized.Quantize(values);
+
+        var block = quantized.BlockSize;
+        var quants = new sbyte[block];
+        var sums = new short[16];
+        for (var index = 0; index < length * rows / block; index++)
+        {
+            var x = values.AsSpan(index * block, block);
+            var scale = format == GgmlType.Q8_0 ? QuantizedActivations.QuantizeQ8_0(x, quants) : QuantizedActivations.QuantizeQ8_K(x, quants, sums);
+            Assert.Equal(BitConverter.SingleToInt32Bits(scale), BitConverter.SingleToInt32Bits(quantized.Scales[index]));
+            Assert.Equal(quants, quantized.Quants.AsSpan(index * block, block).ToArray());
+            if (format == GgmlType.Q8_K) Assert.Equal(sums, quantized.GroupSums.AsSpan(index * 16, 16).ToArray());
+        }
+    }
+
+    [Fact]
+    public void Q8_K_maps_the_first_value_of_largest_magnitude_to_minus_127()
+    {
+        var values = new float[256];
+        values[10] = -3f;
+        values[20] = 3f;
+        var quantized = new QuantizedActivations(GgmlType.Q8_K, 256, 1);
+        quantized.Quantize(values);
+        Assert.Equal(-127, quantized.Quants[10]);
+        Assert.Equal(127, quantized.Quants[20]);
+        Assert.Equal(3f / 127, quantized.Scales[0], 6);
+    }
+}
