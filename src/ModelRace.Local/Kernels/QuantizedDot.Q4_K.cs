@@ -35,16 +35,18 @@ public static unsafe partial class QuantizedDot
             MinsPerGroup = Avx2.ConvertToVector256Int16(Sse2.UnpackLow(minBytes, minBytes));
         }
 
-        /// <summary>The scale of sub-block <paramref name="subBlock"/> in all sixteen int16 lanes (one byte shuffle).</summary>
+        /// <summary>The scale of the sub-block that <paramref name="selector"/> picks, in all sixteen int16 lanes (one byte shuffle).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector256<short> Scale(int subBlock) => Avx2.Shuffle(_scaleBytes, ScaleSelectors[subBlock]).AsInt16();
+        public Vector256<short> Scale(Vector256<byte>* selector) => Avx2.Shuffle(_scaleBytes, *selector).AsInt16();
     }
 
     /// <summary>Shuffle masks: selector k copies byte k into the low byte of every int16 and zeroes the high byte.</summary>
     private static readonly Vector256<byte>* ScaleSelectors = Simd.Constants(8, k => Vector256.Create((ushort)(0x8000 | k)).AsByte());
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static float VectorDotQ4_K(byte* row, QuantizedActivations x, int activation) => Q4_KOrQ5_K(row, x, activation, withFifthBit: false);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static float VectorDotQ5_K(byte* row, QuantizedActivations x, int activation) => Q4_KOrQ5_K(row, x, activation, withFifthBit: true);
 
     /// <summary>Q5_K is Q4_K plus 32 bytes of fifth bits after the scales: bit 2j of byte l belongs to run j's low nibble l, bit 2j+1 to its high nibble.</summary>
@@ -63,14 +65,17 @@ public static unsafe partial class QuantizedDot
         {
             var scales = new Q4_KScales(row + 4);
             // Two integer chains (low and high nibbles) instead of one, so the multiply-adds do not wait on each
-            // other; integer sums are exact, so the result is the four-row kernel's to the bit.
+            // other; integer sums are exact, so the result is the four-row kernel's to the bit. The loop walks
+            // pointers rather than indexing, which keeps its scalar work to three adds per 64 weights.
             Vector256<int> lowSum = default, highSum = default;
             var fifthBits = withFifthBit ? Vector256.Load(row + 16) : default;
-            for (var j = 0; j < 4; j++)
+            var packed = row + nibbles;
+            var activations = xq;
+            for (var selector = ScaleSelectors; selector < ScaleSelectors + 8; selector += 2, packed += 32, activations += 64)
             {
-                var (low, high) = Unpack(row + nibbles + 32 * j, ref fifthBits, withFifthBit);
-                lowSum = Simd.MultiplyAddPairs(lowSum, scales.Scale(2 * j), Avx2.MultiplyAddAdjacent(low, Vector256.Load(xq + 64 * j)));
-                highSum = Simd.MultiplyAddPairs(highSum, scales.Scale(2 * j + 1), Avx2.MultiplyAddAdjacent(high, Vector256.Load(xq + 64 * j + 32)));
+                var (low, high) = Unpack(packed, ref fifthBits, withFifthBit);
+                lowSum = Simd.MultiplyAddPairs(lowSum, scales.Scale(selector), Avx2.MultiplyAddAdjacent(low, Vector256.Load(activations)));
+                highSum = Simd.MultiplyAddPairs(highSum, scales.Scale(selector + 1), Avx2.MultiplyAddAdjacent(high, Vector256.Load(activations + 32)));
             }
             acc = Q4_KFinish(acc, Avx2.Add(lowSum, highSum), scales.MinsPerGroup, groupSums + i * 16,
                 Vector256.Create(table[*(ushort*)row] * xd[i]), Vector256.Create(-table[*(ushort*)(row + 2)] * xd[i]));
@@ -78,8 +83,10 @@ public static unsafe partial class QuantizedDot
         return Vector256.Sum(acc);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void VectorDotQ4_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4(row, x, first, y, yStride, withFifthBit: false);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void VectorDotQ5_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4(row, x, first, y, yStride, withFifthBit: true);
 
     /// <summary>One weight row against four activation rows; each super-block is unpacked once.</summary>
@@ -97,20 +104,19 @@ public static unsafe partial class QuantizedDot
         for (var i = 0; i < superBlocks; i++, row += blockBytes)
         {
             var scales = new Q4_KScales(row + 4);
-            var o = i * 256;
+            var o = i * 256L;
             Vector256<int> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
             var fifthBits = withFifthBit ? Vector256.Load(row + 16) : default;
-            for (var j = 0; j < 4; j++)
+            var packed = row + nibbles;
+            for (var selector = ScaleSelectors; selector < ScaleSelectors + 8; selector += 2, packed += 32, o += 64)
             {
-                var (low, high) = Unpack(row + nibbles + 32 * j, ref fifthBits, withFifthBit);
-                var lowScale = scales.Scale(2 * j);
-                var highScale = scales.Scale(2 * j + 1);
-                var lo = o + 64 * j;
-                var hi = lo + 32;
-                sum0 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum0, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q0 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q0 + hi)));
-                sum1 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum1, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q1 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q1 + hi)));
-                sum2 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum2, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q2 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q2 + hi)));
-                sum3 = Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum3, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(q3 + lo))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(q3 + hi)));
+                var (low, high) = Unpack(packed, ref fifthBits, withFifthBit);
+                var lowScale = scales.Scale(selector);
+                var highScale = scales.Scale(selector + 1);
+                sum0 = Q4_KRun(sum0, low, high, lowScale, highScale, q0 + o);
+                sum1 = Q4_KRun(sum1, low, high, lowScale, highScale, q1 + o);
+                sum2 = Q4_KRun(sum2, low, high, lowScale, highScale, q2 + o);
+                sum3 = Q4_KRun(sum3, low, high, lowScale, highScale, q3 + o);
             }
             // Scales multiplied as vectors, the activation's broadcast from memory: the same floats as the one-row
             // kernel's scalar products, without a scalar multiply and a broadcast per row.
@@ -127,6 +133,11 @@ public static unsafe partial class QuantizedDot
         y[2 * yStride] = Vector256.Sum(acc2);
         y[3 * yStride] = Vector256.Sum(acc3);
     }
+
+    /// <summary>One activation row's share of a 64-weight run: both halves scaled by their sub-block scales, into <paramref name="sum"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q4_KRun(Vector256<int> sum, Vector256<byte> low, Vector256<byte> high, Vector256<short> lowScale, Vector256<short> highScale, sbyte* activations) =>
+        Simd.MultiplyAddPairs(Simd.MultiplyAddPairs(sum, lowScale, Avx2.MultiplyAddAdjacent(low, Vector256.Load(activations))), highScale, Avx2.MultiplyAddAdjacent(high, Vector256.Load(activations + 32)));
 
     /// <summary>Run j's 32 low and 32 high weights (0–15, or 0–31 with the fifth bit); the fifth bits move down two places per run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -72,6 +72,7 @@ public static unsafe partial class QuantizedDot
     private static Vector256<int> Q6_KOffset(Vector256<short> scales, short* groupSums) =>
         Avx2.ShiftLeftLogical(Avx2.MultiplyAddAdjacent(scales, Vector256.Load(groupSums)), 5);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static float VectorDotQ6_K(byte* row, QuantizedActivations x, int activation)
     {
         var superBlocks = x.Length / 256;
@@ -93,6 +94,7 @@ public static unsafe partial class QuantizedDot
     }
 
     /// <summary>One weight row against four activation rows; each half super-block is unpacked once.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void VectorDotQ6_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
     {
         var superBlocks = x.Length / 256;

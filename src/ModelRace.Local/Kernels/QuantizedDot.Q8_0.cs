@@ -14,12 +14,16 @@ public static unsafe partial class QuantizedDot
     private const int Q8_0BlockBytes = 34;
     private const int Q4_0BlockBytes = 18;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static float VectorDotQ8_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family(row, x, activation, isQ4_0: false);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static float VectorDotQ4_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family(row, x, activation, isQ4_0: true);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void VectorDotQ8_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4(row, x, first, y, yStride, isQ4_0: false);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void VectorDotQ4_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4(row, x, first, y, yStride, isQ4_0: true);
 
     /// <summary>The 32 weights of a block as signed bytes (Q4_0: low nibbles are weights 0–15, high nibbles 16–31, less 8).</summary>
@@ -42,18 +46,18 @@ public static unsafe partial class QuantizedDot
         var table = Simd.HalfToFloat;
         // Two accumulators, so consecutive blocks do not wait on each other's multiply-add.
         Vector256<float> even = default, odd = default;
-        var b = 0;
-        for (; b + 1 < blocks; b += 2, row += 2 * blockBytes)
+        var end = row + (long)(blocks & ~1) * blockBytes;
+        for (; row < end; row += 2 * blockBytes, xq += 64, xd += 2)
         {
-            var p0 = Simd.DotSignedBytes(LoadBlock(row, isQ4_0), Vector256.Load(xq + b * 32));
-            var p1 = Simd.DotSignedBytes(LoadBlock(row + blockBytes, isQ4_0), Vector256.Load(xq + b * 32 + 32));
-            even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p0), Vector256.Create(table[*(ushort*)row] * xd[b]), even);
-            odd = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p1), Vector256.Create(table[*(ushort*)(row + blockBytes)] * xd[b + 1]), odd);
+            var p0 = Simd.DotSignedBytes(LoadBlock(row, isQ4_0), Vector256.Load(xq));
+            var p1 = Simd.DotSignedBytes(LoadBlock(row + blockBytes, isQ4_0), Vector256.Load(xq + 32));
+            even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p0), Vector256.Create(table[*(ushort*)row] * xd[0]), even);
+            odd = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p1), Vector256.Create(table[*(ushort*)(row + blockBytes)] * xd[1]), odd);
         }
-        if (b < blocks)
+        if ((blocks & 1) != 0)
         {
-            var p = Simd.DotSignedBytes(LoadBlock(row, isQ4_0), Vector256.Load(xq + b * 32));
-            even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p), Vector256.Create(table[*(ushort*)row] * xd[b]), even);
+            var p = Simd.DotSignedBytes(LoadBlock(row, isQ4_0), Vector256.Load(xq));
+            even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p), Vector256.Create(table[*(ushort*)row] * xd[0]), even);
         }
         return Vector256.Sum(even + odd);
     }
@@ -72,13 +76,14 @@ public static unsafe partial class QuantizedDot
         var table = Simd.HalfToFloat;
         Vector256<float> even0 = default, even1 = default, even2 = default, even3 = default;
         Vector256<float> odd0 = default, odd1 = default, odd2 = default, odd3 = default;
-        var b = 0;
-        for (; b + 1 < blocks; b += 2, row += 2 * blockBytes)
+        var end = row + (long)(blocks & ~1) * blockBytes;
+        // One offset walks all four activation rows (quants 32 per block, scales one per block).
+        long o = 0, b = 0;
+        for (; row < end; row += 2 * blockBytes, o += 64, b += 2)
         {
             var w = LoadBlock(row, isQ4_0);
             var magnitude = Avx2.Abs(w);
             var weightScale = Vector256.Create(table[*(ushort*)row]);
-            var o = b * 32;
             even0 = Q8_0Step(even0, magnitude, w, q0 + o, weightScale, d0 + b);
             even1 = Q8_0Step(even1, magnitude, w, q1 + o, weightScale, d1 + b);
             even2 = Q8_0Step(even2, magnitude, w, q2 + o, weightScale, d2 + b);
@@ -86,18 +91,16 @@ public static unsafe partial class QuantizedDot
             w = LoadBlock(row + blockBytes, isQ4_0);
             magnitude = Avx2.Abs(w);
             weightScale = Vector256.Create(table[*(ushort*)(row + blockBytes)]);
-            o += 32;
-            odd0 = Q8_0Step(odd0, magnitude, w, q0 + o, weightScale, d0 + b + 1);
-            odd1 = Q8_0Step(odd1, magnitude, w, q1 + o, weightScale, d1 + b + 1);
-            odd2 = Q8_0Step(odd2, magnitude, w, q2 + o, weightScale, d2 + b + 1);
-            odd3 = Q8_0Step(odd3, magnitude, w, q3 + o, weightScale, d3 + b + 1);
+            odd0 = Q8_0Step(odd0, magnitude, w, q0 + o + 32, weightScale, d0 + b + 1);
+            odd1 = Q8_0Step(odd1, magnitude, w, q1 + o + 32, weightScale, d1 + b + 1);
+            odd2 = Q8_0Step(odd2, magnitude, w, q2 + o + 32, weightScale, d2 + b + 1);
+            odd3 = Q8_0Step(odd3, magnitude, w, q3 + o + 32, weightScale, d3 + b + 1);
         }
-        if (b < blocks)
+        if ((blocks & 1) != 0)
         {
             var w = LoadBlock(row, isQ4_0);
             var magnitude = Avx2.Abs(w);
             var weightScale = Vector256.Create(table[*(ushort*)row]);
-            var o = b * 32;
             even0 = Q8_0Step(even0, magnitude, w, q0 + o, weightScale, d0 + b);
             even1 = Q8_0Step(even1, magnitude, w, q1 + o, weightScale, d1 + b);
             even2 = Q8_0Step(even2, magnitude, w, q2 + o, weightScale, d2 + b);

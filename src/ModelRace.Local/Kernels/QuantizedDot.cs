@@ -11,6 +11,10 @@ namespace ModelRace.Local.Kernels;
 /// and only the per-block sums are scaled to float. Q8_0, Q4_0, Q4_K, Q5_K and Q6_K have AVX2/VNNI kernels (the other files of
 /// this class); every type has the scalar kernel below, which the vector ones are tested against.
 /// </summary>
+/// <remarks>
+/// Each vector kernel's entry point is kept out of line: inlined into <see cref="DotRows"/> beside every other type's
+/// kernel, a kernel lost its registers and reloaded its row pointers from the stack on every block.
+/// </remarks>
 public static unsafe partial class QuantizedDot
 {
     /// <summary>Whether <paramref name="type"/> runs a vector kernel on this machine.</summary>
