@@ -44,15 +44,16 @@ public static unsafe partial class QuantizedDot
     private static readonly Vector256<byte>* ScaleSelectors = Simd.Constants(8, k => Vector256.Create((ushort)(0x8000 | k)).AsByte());
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float VectorDotQ4_K(byte* row, QuantizedActivations x, int activation) => Q4_KOrQ5_K(row, x, activation, withFifthBit: false);
+    private static float VectorDotQ4_K(byte* row, QuantizedActivations x, int activation) => Q4_KOrQ5_K<No>(row, x, activation);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float VectorDotQ5_K(byte* row, QuantizedActivations x, int activation) => Q4_KOrQ5_K(row, x, activation, withFifthBit: true);
+    private static float VectorDotQ5_K(byte* row, QuantizedActivations x, int activation) => Q4_KOrQ5_K<Yes>(row, x, activation);
 
     /// <summary>Q5_K is Q4_K plus 32 bytes of fifth bits after the scales: bit 2j of byte l belongs to run j's low nibble l, bit 2j+1 to its high nibble.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Q4_KOrQ5_K(byte* row, QuantizedActivations x, int activation, bool withFifthBit)
+    private static float Q4_KOrQ5_K<TFifthBit>(byte* row, QuantizedActivations x, int activation) where TFifthBit : struct, IFlag
     {
+        var withFifthBit = TFifthBit.Value;
         var blockBytes = withFifthBit ? Q5_KBlockBytes : Q4_KBlockBytes;
         var nibbles = withFifthBit ? 48 : 16;
         var superBlocks = x.Length / 256;
@@ -84,15 +85,16 @@ public static unsafe partial class QuantizedDot
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ4_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4(row, x, first, y, yStride, withFifthBit: false);
+    private static void VectorDotQ4_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4<No>(row, x, first, y, yStride);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ5_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4(row, x, first, y, yStride, withFifthBit: true);
+    private static void VectorDotQ5_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4<Yes>(row, x, first, y, yStride);
 
     /// <summary>One weight row against four activation rows; each super-block is unpacked once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q4_KOrQ5_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride, bool withFifthBit)
+    private static void Q4_KOrQ5_Kx4<TFifthBit>(byte* row, QuantizedActivations x, int first, float* y, long yStride) where TFifthBit : struct, IFlag
     {
+        var withFifthBit = TFifthBit.Value;
         var blockBytes = withFifthBit ? Q5_KBlockBytes : Q4_KBlockBytes;
         var nibbles = withFifthBit ? 48 : 16;
         var superBlocks = x.Length / 256;

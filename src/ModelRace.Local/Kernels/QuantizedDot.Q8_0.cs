@@ -7,7 +7,7 @@ namespace ModelRace.Local.Kernels;
 /// <summary>
 /// Q8_0 weights (fp16 scale + 32 signed bytes) and Q4_0 weights (fp16 scale + 16 bytes of nibbles, offset 8) against
 /// Q8_0 activations. The two differ only in how a block's 32 weights are loaded; the loops are shared, each entry point
-/// passing a constant that the JIT folds away.
+/// naming the type as a struct type argument, for which the JIT compiles the loop apart with the flag folded away.
 /// </summary>
 public static unsafe partial class QuantizedDot
 {
@@ -15,16 +15,16 @@ public static unsafe partial class QuantizedDot
     private const int Q4_0BlockBytes = 18;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float VectorDotQ8_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family(row, x, activation, isQ4_0: false);
+    private static float VectorDotQ8_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family<No>(row, x, activation);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float VectorDotQ4_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family(row, x, activation, isQ4_0: true);
+    private static float VectorDotQ4_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family<Yes>(row, x, activation);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ8_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4(row, x, first, y, yStride, isQ4_0: false);
+    private static void VectorDotQ8_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4<No>(row, x, first, y, yStride);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ4_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4(row, x, first, y, yStride, isQ4_0: true);
+    private static void VectorDotQ4_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4<Yes>(row, x, first, y, yStride);
 
     /// <summary>The 32 weights of a block as signed bytes (Q4_0: low nibbles are weights 0–15, high nibbles 16–31, less 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -37,8 +37,9 @@ public static unsafe partial class QuantizedDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Q8_0Family(byte* row, QuantizedActivations x, int activation, bool isQ4_0)
+    private static float Q8_0Family<TQ4_0>(byte* row, QuantizedActivations x, int activation) where TQ4_0 : struct, IFlag
     {
+        var isQ4_0 = TQ4_0.Value;
         var blockBytes = isQ4_0 ? Q4_0BlockBytes : Q8_0BlockBytes;
         var blocks = x.Length / 32;
         var xq = x.QuantsOf(activation);
@@ -67,8 +68,9 @@ public static unsafe partial class QuantizedDot
     /// in the same order as <see cref="Q8_0Family"/>, so a result never depends on the batch it came in.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q8_0FamilyX4(byte* row, QuantizedActivations x, int first, float* y, long yStride, bool isQ4_0)
+    private static void Q8_0FamilyX4<TQ4_0>(byte* row, QuantizedActivations x, int first, float* y, long yStride) where TQ4_0 : struct, IFlag
     {
+        var isQ4_0 = TQ4_0.Value;
         var blockBytes = isQ4_0 ? Q4_0BlockBytes : Q8_0BlockBytes;
         var blocks = x.Length / 32;
         sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);

@@ -17,6 +17,26 @@ namespace ModelRace.Local.Kernels;
 /// </remarks>
 public static unsafe partial class QuantizedDot
 {
+    /// <summary>
+    /// A flag fixed at compile time: a kernel generic over a struct that implements it is compiled once per struct, with
+    /// the flag folded away. (A bool argument is folded only if the JIT inlines the kernel, which it declined to do for
+    /// the four-row ones, leaving a branch on the flag in every block.)
+    /// </summary>
+    private interface IFlag
+    {
+        static abstract bool Value { get; }
+    }
+
+    private readonly struct Yes : IFlag
+    {
+        public static bool Value => true;
+    }
+
+    private readonly struct No : IFlag
+    {
+        public static bool Value => false;
+    }
+
     /// <summary>Whether <paramref name="type"/> runs a vector kernel on this machine.</summary>
     public static bool IsVectorized(GgmlType type) =>
         Simd.IsAccelerated && type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
