@@ -23,7 +23,7 @@ public sealed unsafe class MatMulTests
     public void Batched_rows_equal_single_rows_bit_for_bit_and_match_the_reference(GgmlType type, int threads) =>
         CheckBatchedAgainstSingle(type, threads, columns: 512);
 
-    /// <summary>An odd number of 32-value blocks leaves the two-block (512-bit) kernels a lone block at the end.</summary>
+    /// <summary>An odd number of 32-value blocks leaves the two-block kernels a lone block at the end (and F16 a tail of columns).</summary>
     [Theory]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_0)]
@@ -83,6 +83,62 @@ public sealed unsafe class MatMulTests
         Assert.True(float.IsNaN(output[1]));
         Assert.Equal(32f, output[2]);
         Assert.Equal(32f, output[3]);
+    }
+
+    /// <summary>
+    /// Decoding takes F16's in-register shortcut (weights 2¹¹² times smaller, activations 2¹¹² times larger), prompts the
+    /// exact widening: with subnormal, tiny and large weights and activations, both must give the same bits.
+    /// </summary>
+    [Fact]
+    public void F16_decode_shortcut_gives_the_bits_of_exact_widening_at_the_extremes()
+    {
+        const int rows = 8, columns = 96, batch = 4;
+        var random = new Random(5);
+        var halves = new Half[rows * columns];
+        for (var i = 0; i < halves.Length; i++)
+            halves[i] = (i % 4) switch
+            {
+                0 => BitConverter.UInt16BitsToHalf((ushort)(random.Next(1, 1024) | (random.Next(2) << 15))),
+                1 => (Half)((random.NextDouble() - 0.5) * 60000),
+                _ => (Half)((random.NextDouble() - 0.5) * 1e-3),
+            };
+        var input = new ActivationBatch(columns, batch);
+        for (var i = 0; i < input.Values.Length; i++) input.Values[i] = (float)((random.NextDouble() - 0.5) * (i % 3 == 0 ? 60000 : 1e-4));
+        using var pool = new ComputePool(1);
+        var matMul = new MatMul(pool);
+        var together = new float[batch * rows];
+        var alone = new float[rows];
+        fixed (Half* data = halves)
+        {
+            var w = new WeightMatrix("test", GgmlType.F16, (byte*)data, rows, columns);
+            Assert.True(w.HalvesAllFinite);
+            input.SetRows(batch);
+            matMul.Multiply(w, input, together);
+            var single = new ActivationBatch(columns, 1);
+            for (var b = 0; b < batch; b++)
+            {
+                input.Row(b).CopyTo(single.Row(0));
+                single.SetRows(1);
+                matMul.Multiply(w, single, alone);
+                for (var r = 0; r < rows; r++)
+                    Assert.Equal(BitConverter.SingleToUInt32Bits(together[b * rows + r]), BitConverter.SingleToUInt32Bits(alone[r]));
+            }
+        }
+    }
+
+    [Fact]
+    public void A_matrix_knows_whether_its_halves_are_all_finite()
+    {
+        var halves = new Half[40];
+        fixed (Half* data = halves)
+        {
+            Assert.True(new WeightMatrix("test", GgmlType.F16, (byte*)data, 2, 20).HalvesAllFinite);
+            halves[37] = Half.NegativeInfinity;
+            Assert.False(new WeightMatrix("test", GgmlType.F16, (byte*)data, 2, 20).HalvesAllFinite);
+            halves[37] = Half.NaN;
+            halves[3] = Half.NaN;
+            Assert.False(new WeightMatrix("test", GgmlType.F16, (byte*)data, 2, 20).HalvesAllFinite);
+        }
     }
 
     /// <summary>The activations as the weight type's kernel sees them: quantized, or rounded to the weight's float precision.</summary>

@@ -53,31 +53,19 @@ public static unsafe class Simd
         return table;
     }
 
-    /// <summary>
-    /// Sixteen fp16 values as floats (see <see cref="WidenHalves"/>), exact except that infinities and NaNs come out
-    /// finite: callers fold each <paramref name="magnitude"/> into a running maximum and redo the work with
-    /// <see cref="WidenSixteenHalves"/> when it reaches <see cref="HalfInfinityMagnitude"/>. No branch, so the loops
-    /// around it keep their accumulators in registers.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> WidenSixteenFiniteHalves(ushort* source, out Vector512<uint> magnitude)
-    {
-        var bits = Avx512F.ConvertToVector512UInt32(Vector256.Load(source));
-        magnitude = Vector512.ShiftLeft(bits, 13) & Vector512.Create(0x0FFFE000u);
-        var value = magnitude.AsSingle() * Vector512.Create(BitConverter.UInt32BitsToSingle(0x77800000));
-        return (value.AsUInt32() | (Vector512.ShiftLeft(bits, 16) & Vector512.Create(0x80000000u))).AsSingle();
-    }
+    /// <summary>An fp16 exponent of all ones (infinities and NaNs), once moved up into float position.</summary>
+    private const uint HalfInfinityMagnitude = 0x0F800000;
 
-    /// <summary>An fp16 exponent of all ones, as <see cref="WidenSixteenFiniteHalves"/> reports magnitudes.</summary>
-    public const uint HalfInfinityMagnitude = 0x0F800000;
-
-    /// <summary>Sixteen fp16 values as floats, exactly, infinities and NaNs included.</summary>
+    /// <summary>Sixteen fp16 values as floats, exactly, infinities and NaNs included: the 512-bit form of <see cref="WidenEightHalves"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> WidenSixteenHalves(ushort* source)
     {
-        var value = WidenSixteenFiniteHalves(source, out var magnitude).AsUInt32();
+        var bits = Avx512F.ConvertToVector512UInt32(Vector256.Load(source));
+        var magnitude = Vector512.ShiftLeft(bits, 13) & Vector512.Create(0x0FFFE000u);
+        var value = (magnitude.AsSingle() * Vector512.Create(BitConverter.UInt32BitsToSingle(0x77800000))).AsUInt32();
         var infinityOrNaN = Vector512.GreaterThanOrEqual(magnitude, Vector512.Create(HalfInfinityMagnitude));
-        return Vector512.ConditionalSelect(infinityOrNaN, value | Vector512.Create(0x7F800000u), value).AsSingle();
+        value = Vector512.ConditionalSelect(infinityOrNaN, value | Vector512.Create(0x7F800000u), value);
+        return (value | (Vector512.ShiftLeft(bits, 16) & Vector512.Create(0x80000000u))).AsSingle();
     }
 
     /// <summary>
@@ -105,5 +93,21 @@ public static unsafe class Simd
         var infinityOrNaN = Vector256.GreaterThanOrEqual(magnitude, Vector256.Create(HalfInfinityMagnitude));
         value = Vector256.ConditionalSelect(infinityOrNaN, magnitude | Vector256.Create(0x7F800000u), value);
         return (value | (Vector256.ShiftLeft(bits, 16) & Vector256.Create(0x80000000u))).AsSingle();
+    }
+
+    /// <summary>Whether none of <paramref name="count"/> fp16 values has the all-ones exponent of infinities and NaNs.</summary>
+    public static bool AllHalvesFinite(ushort* source, long count)
+    {
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var exponent = Vector256.Create((ushort)0x7C00);
+            var seen = Vector256<ushort>.Zero;
+            for (; i + 16 <= count; i += 16) seen |= Vector256.Equals(Vector256.Load(source + i) & exponent, exponent);
+            if (seen != Vector256<ushort>.Zero) return false;
+        }
+        for (; i < count; i++)
+            if ((source[i] & 0x7C00) == 0x7C00) return false;
+        return true;
     }
 }

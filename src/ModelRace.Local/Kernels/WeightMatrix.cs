@@ -17,6 +17,7 @@ public readonly unsafe struct WeightMatrix
         Rows = rows;
         Columns = columns;
         RowBytes = GgmlTypeInfo.RowBytes(type, columns);
+        HalvesAllFinite = type != GgmlType.F16 || Simd.AllHalvesFinite((ushort*)data, (long)rows * columns);
     }
 
     public string Name { get; }
@@ -25,6 +26,11 @@ public readonly unsafe struct WeightMatrix
     public int Rows { get; }
     public int Columns { get; }
     public long RowBytes { get; }
+    /// <summary>
+    /// F16 only: no weight is infinite or NaN, checked once when the matrix is made (a read of the tensor), so decoding
+    /// may take <see cref="FloatTiles"/>' shortcut that cannot represent them. True for every other type.
+    /// </summary>
+    public bool HalvesAllFinite { get; }
 
     public byte* Row(int index) => Data + index * RowBytes;
 
