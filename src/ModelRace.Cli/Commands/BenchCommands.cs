@@ -95,6 +95,9 @@ internal static class BenchCommands
         var results = new List<SpeedResult>();
         foreach (var threads in plan.Threads)
         {
+            // The previous thread count's model is disposed by now; collect its buffers before the next one allocates
+            // its own, so the two never count together in the peak.
+            GC.Collect();
             using var transformer = Load(plan.ModelPath, threads);
             foreach (var test in plan.Tests)
             {
