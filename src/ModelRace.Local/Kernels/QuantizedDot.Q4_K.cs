@@ -64,6 +64,7 @@ public static unsafe partial class QuantizedDot
         var acc = Vector256<float>.Zero;
         for (var i = 0; i < superBlocks; i++, row += blockBytes, xq += 256)
         {
+            PrefetchAhead(row, blockBytes);
             var scales = new Q4_KScales(row + 4);
             // Two integer chains (low and high nibbles) instead of one, so the multiply-adds do not wait on each
             // other; integer sums are exact, so the result is the four-row kernel's to the bit. The loop walks
@@ -105,6 +106,7 @@ public static unsafe partial class QuantizedDot
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         for (var i = 0; i < superBlocks; i++, row += blockBytes)
         {
+            PrefetchAhead(row, blockBytes);
             var scales = new Q4_KScales(row + 4);
             var o = i * 256L;
             Vector256<int> sum0 = default, sum1 = default, sum2 = default, sum3 = default;

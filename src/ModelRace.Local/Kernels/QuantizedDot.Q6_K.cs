@@ -83,6 +83,7 @@ public static unsafe partial class QuantizedDot
         var acc = Vector256<float>.Zero;
         for (var i = 0; i < superBlocks; i++, row += Q6_KBlockBytes, xq += 256)
         {
+            PrefetchAhead(row, Q6_KBlockBytes);
             var allScales = Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)row + 192));
             // The two halves in separate integer chains, so their multiply-adds overlap; integer sums are exact.
             var firstHalf = Q6_KHalfDot(Avx2.Subtract(Vector256<int>.Zero, Q6_KOffset(allScales, groupSums + i * 16)), new Q6_KHalf(row, row + 128), new Q6_KScales(allScales, 0), xq);
@@ -105,6 +106,7 @@ public static unsafe partial class QuantizedDot
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         for (var i = 0; i < superBlocks; i++, row += Q6_KBlockBytes)
         {
+            PrefetchAhead(row, Q6_KBlockBytes);
             var allScales = Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)row + 192));
             var g = i * 16;
             Vector256<int> sum0 = Avx2.Subtract(default, Q6_KOffset(allScales, g0 + g)), sum1 = Avx2.Subtract(default, Q6_KOffset(allScales, g1 + g));

@@ -50,6 +50,7 @@ public static unsafe partial class QuantizedDot
         var end = row + (long)(blocks & ~1) * blockBytes;
         for (; row < end; row += 2 * blockBytes, xq += 64, xd += 2)
         {
+            PrefetchAhead(row, 2 * blockBytes);
             var p0 = Simd.DotSignedBytes(LoadBlock(row, isQ4_0), Vector256.Load(xq));
             var p1 = Simd.DotSignedBytes(LoadBlock(row + blockBytes, isQ4_0), Vector256.Load(xq + 32));
             even = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p0), Vector256.Create(table[*(ushort*)row] * xd[0]), even);
@@ -83,6 +84,7 @@ public static unsafe partial class QuantizedDot
         long o = 0, b = 0;
         for (; row < end; row += 2 * blockBytes, o += 64, b += 2)
         {
+            PrefetchAhead(row, 2 * blockBytes);
             var w = LoadBlock(row, isQ4_0);
             var magnitude = Avx2.Abs(w);
             var weightScale = Vector256.Create(table[*(ushort*)row]);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -35,6 +36,20 @@ public static unsafe partial class QuantizedDot
     private readonly struct No : IFlag
     {
         public static bool Value => false;
+    }
+
+    /// <summary>
+    /// How far ahead of the block in hand the kernels ask for weights. Decoding is a race to the memory wall, and the
+    /// hardware prefetcher alone left a core waiting on the next block: asking 2 KiB ahead made one-thread Q4_K decoding
+    /// about 15% faster here (1 KiB and 4 KiB were slower). Rows lie end to end, so this runs on into the next row.
+    /// </summary>
+    private const int PrefetchDistance = 2048;
+
+    /// <summary>Asks for the cache lines of the <paramref name="bytes"/> that lie <see cref="PrefetchDistance"/> ahead of <paramref name="block"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchAhead(byte* block, int bytes)
+    {
+        for (var line = 0; line < bytes; line += 64) Sse.Prefetch0(block + PrefetchDistance + line);
     }
 
     /// <summary>Whether <paramref name="type"/> runs a vector kernel on this machine.</summary>
