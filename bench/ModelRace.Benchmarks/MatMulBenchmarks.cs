@@ -5,7 +5,7 @@ using ModelRace.Local.Kernels;
 namespace ModelRace.Benchmarks;
 
 /// <summary>
-/// y = W·x for a 2048×2048 weight matrix in native memory, a batch of 1 (decode), 4 (several sequences) or 32 (prompt)
+/// y = W·x for a 2048×2048 weight matrix (Q8_0, Q4_K or F16) in native memory, a batch of 1 (decode), 4 (several sequences) or 32 (prompt)
 /// activation rows, on 1 or 2 compute threads. Each call re-quantizes the activations, as a projection in the forward
 /// pass does for a fresh input.
 /// </summary>
@@ -19,7 +19,7 @@ public unsafe class MatMulBenchmarks
     private ActivationBatch _input = null!;
     private float[] _output = [];
 
-    [Params(GgmlType.Q8_0, GgmlType.Q4_K)]
+    [Params(GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.F16)]
     public GgmlType Type { get; set; }
 
     [Params(1, 4, 32)]

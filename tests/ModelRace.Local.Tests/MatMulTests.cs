@@ -38,28 +38,39 @@ public sealed unsafe class MatMulTests
         var input = new ActivationBatch(columns, batch);
         KernelDotTests.RandomVector(batch * columns, random).CopyTo(input.Values, 0);
         using var pool = new ComputePool(threads);
-        var matMul = new MatMul(pool);
-        var together = new float[batch * rows];
-        var alone = new float[rows];
         fixed (byte* data = weights)
         {
             var w = new WeightMatrix("test", type, data, rows, columns);
-            input.SetRows(batch);
-            matMul.Multiply(w, input, together);
-            var single = new ActivationBatch(columns, 1);
-            for (var b = 0; b < batch; b++)
+            AssertBatchedRowsEqualRowsAlone(new MatMul(pool), w, input, batch, (r, alone, single) =>
             {
-                input.Row(b).CopyTo(single.Row(0));
-                single.SetRows(1);
-                matMul.Multiply(w, single, alone);
-                for (var r = 0; r < rows; r++)
-                {
-                    Assert.Equal(BitConverter.SingleToUInt32Bits(alone[r]), BitConverter.SingleToUInt32Bits(together[b * rows + r]));
-                    var decoded = new float[columns];
-                    RowDot.Decode(type, w.Row(r), decoded);
-                    var reference = Reference(type, decoded, single);
-                    Assert.Equal(reference, alone[r], Math.Abs(reference) * 2e-3 + 2e-3);
-                }
+                var decoded = new float[columns];
+                RowDot.Decode(type, w.Row(r), decoded);
+                var reference = Reference(type, decoded, single);
+                Assert.Equal(reference, alone, Math.Abs(reference) * 2e-3 + 2e-3);
+            });
+        }
+    }
+
+    /// <summary>
+    /// Multiplies all <paramref name="batch"/> rows of <paramref name="input"/> at once, then each row alone, and checks
+    /// every output's bits agree; <paramref name="checkAlone"/> (weight row, output, the lone input) may check more.
+    /// </summary>
+    private static void AssertBatchedRowsEqualRowsAlone(MatMul matMul, WeightMatrix w, ActivationBatch input, int batch, Action<int, float, ActivationBatch>? checkAlone = null)
+    {
+        var together = new float[batch * w.Rows];
+        var alone = new float[w.Rows];
+        input.SetRows(batch);
+        matMul.Multiply(w, input, together);
+        var single = new ActivationBatch(w.Columns, 1);
+        for (var b = 0; b < batch; b++)
+        {
+            input.Row(b).CopyTo(single.Row(0));
+            single.SetRows(1);
+            matMul.Multiply(w, single, alone);
+            for (var r = 0; r < w.Rows; r++)
+            {
+                Assert.Equal(BitConverter.SingleToUInt32Bits(together[b * w.Rows + r]), BitConverter.SingleToUInt32Bits(alone[r]));
+                checkAlone?.Invoke(r, alone[r], single);
             }
         }
     }
@@ -105,24 +116,11 @@ public sealed unsafe class MatMulTests
         var input = new ActivationBatch(columns, batch);
         for (var i = 0; i < input.Values.Length; i++) input.Values[i] = (float)((random.NextDouble() - 0.5) * (i % 3 == 0 ? 60000 : 1e-4));
         using var pool = new ComputePool(1);
-        var matMul = new MatMul(pool);
-        var together = new float[batch * rows];
-        var alone = new float[rows];
         fixed (Half* data = halves)
         {
             var w = new WeightMatrix("test", GgmlType.F16, (byte*)data, rows, columns);
             Assert.True(w.HalvesAllFinite);
-            input.SetRows(batch);
-            matMul.Multiply(w, input, together);
-            var single = new ActivationBatch(columns, 1);
-            for (var b = 0; b < batch; b++)
-            {
-                input.Row(b).CopyTo(single.Row(0));
-                single.SetRows(1);
-                matMul.Multiply(w, single, alone);
-                for (var r = 0; r < rows; r++)
-                    Assert.Equal(BitConverter.SingleToUInt32Bits(together[b * rows + r]), BitConverter.SingleToUInt32Bits(alone[r]));
-            }
+            AssertBatchedRowsEqualRowsAlone(new MatMul(pool), w, input, batch);
         }
     }
 
