@@ -105,13 +105,16 @@ public class RunnerTests
             Assert.Equal(RunStatus.Interrupted, run.Status);
             var before = await store.LoadResponsesAsync(run.Id, default);
             Assert.InRange(before.Count, 7, 19);
-            Assert.Equal(before.Count, good.Calls + bad.Calls);
+            // A call in flight when the race is cancelled reaches the server but never completes, so nothing of it is
+            // saved and the resumed race asks it again: at most one such call per contestant.
+            var callsBefore = good.Calls + bad.Calls;
+            Assert.InRange(callsBefore - before.Count, 0, 2);
 
             var resumed = await new RaceRunner(store, new ScorerRegistry()).RunAsync(suite, [Contestant(good, "good"), Contestant(bad, "bad")], new RaceOptions { Concurrency = 2 }, null, default);
             Assert.Equal(run.Id, resumed.Id);
             Assert.Equal(RunStatus.Completed, resumed.Status);
-            Assert.Equal(10, good.Calls);
-            Assert.Equal(10, bad.Calls);
+            // Exactly the items without a saved response are asked: none that was saved is asked twice.
+            Assert.Equal(20 - before.Count, good.Calls + bad.Calls - callsBefore);
             var after = await store.LoadResponsesAsync(run.Id, default);
             Assert.Equal(20, after.Count);
             foreach (var earlier in before) Assert.Equal(earlier.ResponseText, after.Single(r => r.Contestant == earlier.Contestant && r.ItemId == earlier.ItemId).ResponseText);
