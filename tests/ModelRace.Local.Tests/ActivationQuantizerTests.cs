@@ -39,8 +39,8 @@ public sealed class ActivationQuantizerTests
             var x = values.AsSpan(index * block, block);
             var scale = format == GgmlType.Q8_0 ? QuantizedActivations.QuantizeQ8_0(x, quants) : QuantizedActivations.QuantizeQ8_K(x, quants, sums);
             Assert.Equal(BitConverter.SingleToInt32Bits(scale), BitConverter.SingleToInt32Bits(quantized.Scales[index]));
-            Assert.Equal(quants, quantized.Quants.AsSpan(index * block, block).ToArray());
-            if (format == GgmlType.Q8_K) Assert.Equal(sums, quantized.GroupSums.AsSpan(index * 16, 16).ToArray());
+            Assert.Equal(quants, quantized.Quants.Slice(index * block, block).ToArray());
+            if (format == GgmlType.Q8_K) Assert.Equal(sums, quantized.GroupSums.Slice(index * 16, 16).ToArray());
         }
     }
 
@@ -55,5 +55,34 @@ public sealed class ActivationQuantizerTests
         Assert.Equal(-127, quantized.Quants[10]);
         Assert.Equal(127, quantized.Quants[20]);
         Assert.Equal(3f / 127, quantized.Scales[0], 6);
+    }
+
+    [Fact]
+    public void Wide_quants_are_the_byte_quants_as_int16s_where_the_machine_keeps_them()
+    {
+        var quantized = new QuantizedActivations(GgmlType.Q8_0, 2048, 3);
+        quantized.Quantize(Rows(2048, 3, seed: 5));
+        if (!QuantizedDot.Q8_0TakesWideActivations)
+        {
+            Assert.Equal(0, quantized.WideQuants.Length);
+            return;
+        }
+        Assert.Equal(quantized.Quants.ToArray().Select(q => (short)q), quantized.WideQuants.ToArray());
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q8_K)]
+    public unsafe void Every_row_starts_on_a_cache_line(GgmlType format)
+    {
+        // The kernels' 32-byte loads split cache lines from a misaligned row, which cost the four-row Q8_0 kernel 10%.
+        var quantized = new QuantizedActivations(format, 2048, 5);
+        for (var row = 0; row < 5; row++)
+        {
+            Assert.Equal(0, (long)quantized.QuantsOf(row) % 64);
+            Assert.Equal(0, (long)quantized.ScalesOf(row) % 32);
+            if (format == GgmlType.Q8_K) Assert.Equal(0, (long)quantized.GroupSumsOf(row) % 64);
+            if (quantized.WideQuants.Length > 0) Assert.Equal(0, (long)quantized.WideQuantsOf(row) % 64);
+        }
     }
 }

@@ -32,7 +32,8 @@ public sealed unsafe class MatMulTests
 
     private static void CheckBatchedAgainstSingle(GgmlType type, int threads, int columns)
     {
-        const int rows = 70, batch = 9;
+        // Eleven activation rows: float weights take them as three 4×3 tiles and a 4×2; quantized ones as two groups of four and three alone.
+        const int rows = 70, batch = 11;
         var random = new Random(31);
         var weights = Enumerable.Range(0, rows).SelectMany(_ => RandomRow(type, columns, random)).ToArray();
         var input = new ActivationBatch(columns, batch);

@@ -26,6 +26,13 @@ public static unsafe class ActivationQuantizer
         return (float)(Half)(amax / 127f);
     }
 
+    /// <summary>A block's 32 quants as int16s (for <see cref="QuantizedActivations.WideQuants"/>).</summary>
+    public static void Widen(sbyte* q, short* wide)
+    {
+        Avx2.ConvertToVector256Int16(q).Store(wide);
+        Avx2.ConvertToVector256Int16(q + 16).Store(wide + 16);
+    }
+
     /// <summary>256 values: the value of largest magnitude (the first, on a tie) maps to −127; also the sum of each 16 quants.</summary>
     public static float Q8_K(float* x, sbyte* q, short* groupSums)
     {

@@ -16,8 +16,9 @@ namespace ModelRace.Local.Kernels;
 /// 2¹⁶, fp16 subnormals land on float subnormals), so each product is the true one and rounds the same. That shortcut
 /// cannot express infinities and NaNs, so a matrix holding any (<see cref="WeightMatrix.HalvesAllFinite"/>) takes the
 /// general path.</item>
-/// <item>Otherwise four rows are widened exactly into a per-thread buffer once, and every 4×2 tile of (weight row,
-/// activation row) runs eight accumulators, so each loaded vector feeds two or four multiply-adds.</item>
+/// <item>Otherwise four rows are widened exactly into a per-thread buffer once, and every 4×3 tile of (weight row,
+/// activation row) runs twelve accumulators, so each loaded vector feeds three or four multiply-adds (4×2 and 4×1
+/// tiles take the last activation rows).</item>
 /// </list>
 /// 256-bit vectors, so any AVX2 machine runs it. The 512-bit version this replaced ran only on AVX-512 machines; on
 /// AMD's (Zen 4 executes a 512-bit operation as two 256-bit halves) it had no more multiply-adds per cycle to offer.
@@ -32,8 +33,14 @@ internal static unsafe class FloatTiles
 
     [ThreadStatic] private static float[]? t_widenedRows;
 
-    /// <summary>Prefetch distance in halves: 2 KiB ahead along each row, as the quantized kernels ask.</summary>
-    private const int PrefetchHalves = 1024;
+    /// <summary>
+    /// How far ahead <see cref="HalfTile4x1"/> asks for weights, in rows: a tile reads four rows side by side, so it
+    /// asks for the next tile's four rows at the column in hand. Measured side by side on F16 decoding (one sitting),
+    /// this beat asking 2 KiB ahead along each row by 1.3–1.5×: with 4 KiB rows, 2 KiB ahead was mostly lines that the
+    /// tile's other rows were about to read anyway. Past a matrix's last tile the prefetches name lines that are never
+    /// used, which costs little and cannot fault.
+    /// </summary>
+    private const int PrefetchRows = RowsPerTile;
 
     /// <summary>2¹¹², which the shortcut's weights lack and its activations gain.</summary>
     private static readonly Vector256<float> HalfRebias = Vector256.Create(BitConverter.UInt32BitsToSingle(0x77800000));
@@ -68,8 +75,15 @@ internal static unsafe class FloatTiles
             }
             var b = 0;
             if (rowCount == RowsPerTile)
-                for (; b + 2 <= batch; b += 2)
+            {
+                for (; b + 3 <= batch; b += 3)
+                    Tile4x3(rows, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow, w.Rows);
+                if (b + 2 <= batch)
+                {
                     Tile4x2(rows, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow, w.Rows);
+                    b += 2;
+                }
+            }
             for (; b < batch; b++)
             {
                 var activation = x + (long)b * columns;
@@ -115,6 +129,40 @@ internal static unsafe class FloatTiles
         y[3] = Finish(a3, w3, x, k, columns);
     }
 
+    /// <summary>
+    /// Four rows against three activation rows: twelve accumulators, so the two multiply-add pipes never wait on a
+    /// four-cycle multiply-add, and each loaded vector feeds three or four. Measured against 4×2 tiles on the same
+    /// data, 1.24× the multiply-adds per second.
+    /// </summary>
+    private static void Tile4x3(float** rows, float* x, int columns, float* y, long yStride)
+    {
+        float* w0 = rows[0], w1 = rows[1], w2 = rows[2], w3 = rows[3];
+        float* x0 = x, x1 = x + columns, x2 = x + 2L * columns;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
+        var k = 0;
+        for (; k + 8 <= columns; k += 8)
+        {
+            var v0 = Vector256.Load(x0 + k);
+            var v1 = Vector256.Load(x1 + k);
+            var v2 = Vector256.Load(x2 + k);
+            var r = Vector256.Load(w0 + k);
+            a00 = Fma.MultiplyAdd(r, v0, a00); a01 = Fma.MultiplyAdd(r, v1, a01); a02 = Fma.MultiplyAdd(r, v2, a02);
+            r = Vector256.Load(w1 + k);
+            a10 = Fma.MultiplyAdd(r, v0, a10); a11 = Fma.MultiplyAdd(r, v1, a11); a12 = Fma.MultiplyAdd(r, v2, a12);
+            r = Vector256.Load(w2 + k);
+            a20 = Fma.MultiplyAdd(r, v0, a20); a21 = Fma.MultiplyAdd(r, v1, a21); a22 = Fma.MultiplyAdd(r, v2, a22);
+            r = Vector256.Load(w3 + k);
+            a30 = Fma.MultiplyAdd(r, v0, a30); a31 = Fma.MultiplyAdd(r, v1, a31); a32 = Fma.MultiplyAdd(r, v2, a32);
+        }
+        var y1 = y + yStride;
+        var y2 = y + 2 * yStride;
+        y[0] = Finish(a00, w0, x0, k, columns); y1[0] = Finish(a01, w0, x1, k, columns); y2[0] = Finish(a02, w0, x2, k, columns);
+        y[1] = Finish(a10, w1, x0, k, columns); y1[1] = Finish(a11, w1, x1, k, columns); y2[1] = Finish(a12, w1, x2, k, columns);
+        y[2] = Finish(a20, w2, x0, k, columns); y1[2] = Finish(a21, w2, x1, k, columns); y2[2] = Finish(a22, w2, x2, k, columns);
+        y[3] = Finish(a30, w3, x0, k, columns); y1[3] = Finish(a31, w3, x1, k, columns); y2[3] = Finish(a32, w3, x2, k, columns);
+    }
+
     private static void Tile4x2(float** rows, float* x, int columns, float* y, long yStride)
     {
         float* w0 = rows[0], w1 = rows[1], w2 = rows[2], w3 = rows[3];
@@ -148,14 +196,15 @@ internal static unsafe class FloatTiles
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         var rebias = HalfRebias;
         var k = 0;
-        // Each cache line of the four rows is asked for well ahead (see QuantizedDot.PrefetchDistance); the order of the
-        // multiply-adds is the same as with no prefetching.
+        // Each cache line of the next tile's rows is asked for (see PrefetchRows); the order of the multiply-adds is the
+        // same as with no prefetching.
+        var ahead = PrefetchRows * rowStride;
         for (; k + 32 <= columns; k += 32)
         {
-            Sse.Prefetch0(w0 + k + PrefetchHalves);
-            Sse.Prefetch0(w1 + k + PrefetchHalves);
-            Sse.Prefetch0(w2 + k + PrefetchHalves);
-            Sse.Prefetch0(w3 + k + PrefetchHalves);
+            Sse.Prefetch0(w0 + ahead + k);
+            Sse.Prefetch0(w1 + ahead + k);
+            Sse.Prefetch0(w2 + ahead + k);
+            Sse.Prefetch0(w3 + ahead + k);
             for (var j = k; j < k + 32; j += 8)
             {
                 var xv = Vector256.Load(x + j) * rebias;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -45,11 +46,20 @@ public static unsafe partial class QuantizedDot
     /// </summary>
     private const int PrefetchDistance = 2048;
 
-    /// <summary>Asks for the cache lines of the <paramref name="bytes"/> that lie <see cref="PrefetchDistance"/> ahead of <paramref name="block"/>.</summary>
+    /// <summary>
+    /// Asks for the cache lines of the <paramref name="bytes"/> (at most 256) that lie <see cref="PrefetchDistance"/>
+    /// ahead of <paramref name="block"/>. Written as tests rather than a loop: the kernels pass a constant, for which
+    /// the tests fold away, where the JIT kept the loop with its counter and branch in every block.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchAhead(byte* block, int bytes)
     {
-        for (var line = 0; line < bytes; line += 64) Sse.Prefetch0(block + PrefetchDistance + line);
+        Debug.Assert(bytes <= 256);
+        var ahead = block + PrefetchDistance;
+        Sse.Prefetch0(ahead);
+        if (bytes > 64) Sse.Prefetch0(ahead + 64);
+        if (bytes > 128) Sse.Prefetch0(ahead + 128);
+        if (bytes > 192) Sse.Prefetch0(ahead + 192);
     }
 
     /// <summary>Whether <paramref name="type"/> runs a vector kernel on this machine.</summary>
@@ -63,7 +73,7 @@ public static unsafe partial class QuantizedDot
         {
             return type switch
             {
-                GgmlType.Q8_0 => VectorDotQ8_0(row, x, batchIndex),
+                GgmlType.Q8_0 => Q8_0TakesWideActivations ? VectorDotQ8_0Wide(row, x, batchIndex) : VectorDotQ8_0(row, x, batchIndex),
                 GgmlType.Q4_0 => VectorDotQ4_0(row, x, batchIndex),
                 GgmlType.Q4_K => VectorDotQ4_K(row, x, batchIndex),
                 GgmlType.Q5_K => VectorDotQ5_K(row, x, batchIndex),
@@ -87,6 +97,7 @@ public static unsafe partial class QuantizedDot
                 var output = y + i * yStride;
                 switch (type)
                 {
+                    case GgmlType.Q8_0 when Q8_0TakesWideActivations: VectorDotQ8_0Widex4(row, x, first + i, output, yStride); break;
                     case GgmlType.Q8_0: VectorDotQ8_0x4(row, x, first + i, output, yStride); break;
                     case GgmlType.Q4_0: VectorDotQ4_0x4(row, x, first + i, output, yStride); break;
                     case GgmlType.Q4_K: VectorDotQ4_Kx4(row, x, first + i, output, yStride); break;
@@ -102,15 +113,15 @@ public static unsafe partial class QuantizedDot
     public static float ScalarDot(GgmlType type, byte* row, QuantizedActivations x, int batchIndex)
     {
         var blocksPerRow = x.Length / x.BlockSize;
-        var quants = x.Quants.AsSpan(batchIndex * x.Length, x.Length);
-        var scales = x.Scales.AsSpan(batchIndex * blocksPerRow, blocksPerRow);
+        var quants = x.Quants.Slice(batchIndex * x.Length, x.Length);
+        var scales = x.Scales.Slice(batchIndex * blocksPerRow, blocksPerRow);
         return type switch
         {
             GgmlType.Q8_0 => DotQ8_0(row, quants, scales),
             GgmlType.Q4_0 => DotQ4_0(row, quants, scales),
             GgmlType.Q5_0 => DotQ5_0(row, quants, scales),
-            GgmlType.Q4_K => DotQ4_K(row, quants, scales, x.GroupSums.AsSpan(batchIndex * x.Length / 16, x.Length / 16), withFifthBit: false),
-            GgmlType.Q5_K => DotQ4_K(row, quants, scales, x.GroupSums.AsSpan(batchIndex * x.Length / 16, x.Length / 16), withFifthBit: true),
+            GgmlType.Q4_K => DotQ4_K(row, quants, scales, x.GroupSums.Slice(batchIndex * x.Length / 16, x.Length / 16), withFifthBit: false),
+            GgmlType.Q5_K => DotQ4_K(row, quants, scales, x.GroupSums.Slice(batchIndex * x.Length / 16, x.Length / 16), withFifthBit: true),
             GgmlType.Q6_K => DotQ6_K(row, quants, scales),
             _ => throw new NotSupportedException($"{type} weights do not take 8-bit activations"),
         };
