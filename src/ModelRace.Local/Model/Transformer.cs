@@ -23,6 +23,8 @@ public sealed class Transformer : IDisposable
     private readonly MatMul _matMul;
     private readonly Attention _attention;
     private readonly ConcurrentDictionary<int, RopeTable> _ropeTables = new();
+    /// <summary>One token embedding row as stored, read from the file (see <see cref="Embed"/>).</summary>
+    private readonly byte[] _embeddingRow;
     private bool _disposed;
 
     public ModelConfig Config { get; }
@@ -39,6 +41,7 @@ public sealed class Transformer : IDisposable
         Config = ModelConfig.FromGguf(file);
         Weights = ModelWeights.Load(file, Config);
         _scratch = new Scratch(Config);
+        _embeddingRow = new byte[Weights.TokenEmbedding.RowBytes];
         _matMul = new MatMul(new ComputePool(threads ?? ComputePool.DefaultThreadCount));
         _attention = new Attention(Config, _scratch);
     }
@@ -236,8 +239,23 @@ public sealed class Transformer : IDisposable
         }
     }
 
-    private unsafe void Embed(int token, Span<float> destination) =>
-        RowDot.Decode(Weights.TokenEmbedding.Type, Weights.TokenEmbedding.Row(token), destination);
+    /// <summary>
+    /// A token's embedding row. Unless the output head shares the table (and reads all of it every step anyway), the
+    /// row is read from the file rather than the mapping, so the few rows a chat uses do not map the rest of the table
+    /// into this process (see <see cref="GgufFile.ReadBypassingMapping"/>).
+    /// </summary>
+    private unsafe void Embed(int token, Span<float> destination)
+    {
+        var table = Weights.TokenEmbedding;
+        if (table.Data == Weights.Output.Data)
+        {
+            RowDot.Decode(table.Type, table.Row(token), destination);
+            return;
+        }
+        var row = _embeddingRow.AsSpan();
+        File.ReadBypassingMapping(table.Row(token), row);
+        fixed (byte* bytes = row) RowDot.Decode(table.Type, bytes, destination);
+    }
 
     /// <summary>Final norm and output head for <paramref name="count"/> batch rows starting at <paramref name="first"/>.</summary>
     private void ComputeLogits(int first, int count, Span<float> logits)
