@@ -75,7 +75,7 @@ public sealed class ActivationQuantizerTests
     [InlineData(GgmlType.Q8_K)]
     public unsafe void Every_row_starts_on_a_cache_line(GgmlType format)
     {
-        // The kernels' 32-byte loads split cache lines from a misaligned row, which cost the four-row Q8_0 kernel 10%.
+        // The kernels' 32-byte loads split cache lines from a misaligned row, which cost the four-row int16 Q8_0 kernel 10%.
         var quantized = new QuantizedActivations(format, 2048, 5);
         for (var row = 0; row < 5; row++)
         {
