@@ -85,4 +85,14 @@ public sealed class ActivationQuantizerTests
             if (quantized.WideQuants.Length > 0) Assert.Equal(0, (long)quantized.WideQuantsOf(row) % 64);
         }
     }
+
+    [Theory]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public unsafe void Rounded_rows_for_the_float_tiles_start_on_a_cache_line(GgmlType weightType)
+    {
+        var batch = new ActivationBatch(2048, 3);
+        batch.SetRows(3);
+        Assert.Equal(0, (long)batch.RoundedFor(weightType) % 64);
+    }
 }

@@ -12,7 +12,7 @@ namespace ModelRace.Local.Kernels;
 public sealed unsafe class ActivationBatch
 {
     private QuantizedActivations? _q8_0, _q8_K;
-    private float[]? _halfRounded, _bfloat16Rounded;
+    private AlignedBuffer<float>? _halfRounded, _bfloat16Rounded;
     private int _version, _q8_0Version = -1, _q8_KVersion = -1, _halfVersion = -1, _bfloat16Version = -1;
 
     public ActivationBatch(int columns, int capacity)
@@ -60,16 +60,16 @@ public sealed unsafe class ActivationBatch
         var toHalf = weightType == GgmlType.F16;
         ref var buffer = ref toHalf ? ref _halfRounded : ref _bfloat16Rounded;
         ref var version = ref toHalf ? ref _halfVersion : ref _bfloat16Version;
-        buffer ??= GC.AllocateArray<float>(Values.Length, pinned: true);
+        buffer ??= new AlignedBuffer<float>(Values.Length);
         if (version != _version)
         {
-            var rounded = buffer.AsSpan(0, Rows * Columns);
+            var rounded = buffer.Value.Span[..(Rows * Columns)];
             InUse.CopyTo(rounded);
             if (toHalf) MatMul.RoundToHalf(rounded);
             else MatMul.RoundToBFloat16(rounded);
             version = _version;
         }
-        return Pointer(buffer);
+        return buffer.Value.Start;
     }
 
     private static float* Pointer(float[] pinned) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));

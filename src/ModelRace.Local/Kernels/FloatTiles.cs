@@ -31,7 +31,7 @@ internal static unsafe class FloatTiles
     public static bool IsSupported(GgmlType type) =>
         Simd.IsAccelerated && type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
 
-    [ThreadStatic] private static float[]? t_widenedRows;
+    [ThreadStatic] private static AlignedBuffer<float>? t_widenedRows;
 
     /// <summary>
     /// Up to this many activation rows, F16 weights are widened in registers for each row (<see cref="HalfTile4x1"/>)
@@ -63,41 +63,39 @@ internal static unsafe class FloatTiles
         {
             // Decoding: each weight is used a few times, so widen it in registers rather than through a buffer; the
             // four rows stay in cache for the second and later activation rows.
-            for (var b = 0; b < batch; b++)
-                HalfTile4x1((ushort*)w.Row(firstRow), w.RowBytes / 2, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow);
+            for (var activationRow = 0; activationRow < batch; activationRow++)
+                HalfTile4x1((ushort*)w.Row(firstRow), w.RowBytes / 2, x + (long)activationRow * columns, columns, y + (long)activationRow * w.Rows + firstRow);
             return;
         }
-        var buffer = t_widenedRows is { } existing && existing.Length >= RowsPerTile * columns ? existing : t_widenedRows = GC.AllocateArray<float>(RowsPerTile * columns, pinned: true);
-        fixed (float* widened = buffer)
+        var buffer = t_widenedRows is { } existing && existing.Length >= RowsPerTile * columns ? existing : (t_widenedRows = new AlignedBuffer<float>(RowsPerTile * columns)).Value;
+        var widened = buffer.Start;
+        var rows = stackalloc float*[RowsPerTile];
+        for (var i = 0; i < rowCount; i++)
         {
-            var rows = stackalloc float*[RowsPerTile];
-            for (var i = 0; i < rowCount; i++)
+            var row = w.Row(firstRow + i);
+            if (w.Type == GgmlType.F32) rows[i] = (float*)row;
+            else
             {
-                var row = w.Row(firstRow + i);
-                if (w.Type == GgmlType.F32) rows[i] = (float*)row;
-                else
-                {
-                    rows[i] = widened + i * columns;
-                    RowDot.Decode(w.Type, row, new Span<float>(rows[i], columns));
-                }
+                rows[i] = widened + i * columns;
+                RowDot.Decode(w.Type, row, new Span<float>(rows[i], columns));
             }
-            var b = 0;
-            if (rowCount == RowsPerTile)
+        }
+        var b = 0;
+        if (rowCount == RowsPerTile)
+        {
+            for (; b + 3 <= batch; b += 3)
+                Tile4x3(rows, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow, w.Rows);
+            if (b + 2 <= batch)
             {
-                for (; b + 3 <= batch; b += 3)
-                    Tile4x3(rows, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow, w.Rows);
-                if (b + 2 <= batch)
-                {
-                    Tile4x2(rows, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow, w.Rows);
-                    b += 2;
-                }
+                Tile4x2(rows, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow, w.Rows);
+                b += 2;
             }
-            for (; b < batch; b++)
-            {
-                var activation = x + (long)b * columns;
-                if (rowCount == RowsPerTile) Tile4x1(rows, activation, columns, y + (long)b * w.Rows + firstRow);
-                else for (var i = 0; i < rowCount; i++) y[(long)b * w.Rows + firstRow + i] = Dot(rows[i], activation, columns);
-            }
+        }
+        for (; b < batch; b++)
+        {
+            var activation = x + (long)b * columns;
+            if (rowCount == RowsPerTile) Tile4x1(rows, activation, columns, y + (long)b * w.Rows + firstRow);
+            else for (var i = 0; i < rowCount; i++) y[(long)b * w.Rows + firstRow + i] = Dot(rows[i], activation, columns);
         }
     }
 
