@@ -57,17 +57,43 @@ public sealed class ActivationQuantizerTests
         Assert.Equal(3f / 127, quantized.Scales[0], 6);
     }
 
-    [Fact]
-    public void Wide_quants_are_the_byte_quants_as_int16s_where_the_machine_keeps_them()
+    [Theory]
+    [InlineData(2048)]
+    [InlineData(2080)]
+    public void Wide_quants_are_the_byte_quants_as_int16s_in_block_pairs_where_the_machine_keeps_them(int length)
     {
-        var quantized = new QuantizedActivations(GgmlType.Q8_0, 2048, 3);
-        quantized.Quantize(Rows(2048, 3, seed: 5));
+        const int rows = 3;
+        var quantized = new QuantizedActivations(GgmlType.Q8_0, length, rows);
+        quantized.Quantize(Rows(length, rows, seed: 5));
         if (!QuantizedDot.Q8_0TakesWideActivations)
         {
             Assert.Equal(0, quantized.WideQuants.Length);
+            Assert.Equal(0, quantized.ScalePairs.Length);
             return;
         }
-        Assert.Equal(quantized.Quants.ToArray().Select(q => (short)q), quantized.WideQuants.ToArray());
+        var quants = quantized.Quants.ToArray();
+        var scales = quantized.Scales.ToArray();
+        var blocks = length / 32;
+        for (var row = 0; row < rows; row++)
+        {
+            var rowQuants = quants.AsSpan(row * length, length);
+            var wide = quantized.WideQuants.Slice(row * length, length).ToArray();
+            var expected = new short[length];
+            // Pairs of blocks a, b interleave in runs of eight: a0–7 b0–7 a8–15 b8–15 …; an unpaired last block stays in order.
+            for (var pair = 0; pair < blocks / 2; pair++)
+                for (var run = 0; run < 4; run++)
+                    for (var k = 0; k < 8; k++)
+                    {
+                        expected[pair * 64 + run * 16 + k] = rowQuants[pair * 64 + run * 8 + k];
+                        expected[pair * 64 + run * 16 + 8 + k] = rowQuants[pair * 64 + 32 + run * 8 + k];
+                    }
+            for (var i = blocks / 2 * 64; i < length; i++) expected[i] = rowQuants[i];
+            Assert.Equal(expected, wide);
+            var scalePairs = quantized.ScalePairs.Slice(row * (blocks / 2) * 8, blocks / 2 * 8).ToArray();
+            for (var pair = 0; pair < blocks / 2; pair++)
+                for (var lane = 0; lane < 8; lane++)
+                    Assert.Equal(scales[row * blocks + 2 * pair + lane / 4], scalePairs[pair * 8 + lane]);
+        }
     }
 
     [Theory]
@@ -83,6 +109,7 @@ public sealed class ActivationQuantizerTests
             Assert.Equal(0, (long)quantized.ScalesOf(row) % 32);
             if (format == GgmlType.Q8_K) Assert.Equal(0, (long)quantized.GroupSumsOf(row) % 64);
             if (quantized.WideQuants.Length > 0) Assert.Equal(0, (long)quantized.WideQuantsOf(row) % 64);
+            if (quantized.ScalePairs.Length > 0) Assert.Equal(0, (long)quantized.ScalePairsOf(row) % 32);
         }
     }
 

@@ -161,6 +161,31 @@ public sealed unsafe class KernelDotTests
     }
 
     [Theory]
+    [InlineData(96)]
+    [InlineData(2080)]
+    public void Q8_0_rows_with_an_odd_number_of_blocks_agree_with_the_scalar_kernel_in_every_batch(int columns)
+    {
+        // The int16 kernels take blocks in pairs; a row's last, unpaired block takes its own step.
+        var random = new Random(29);
+        const int batch = 5;
+        var row = RandomRow(GgmlType.Q8_0, columns, random);
+        var activations = new QuantizedActivations(GgmlType.Q8_0, columns, batch);
+        activations.Quantize(RandomVector(batch * columns, random));
+        var together = new float[batch];
+        fixed (byte* p = row)
+        fixed (float* y = together)
+        {
+            QuantizedDot.DotRows(GgmlType.Q8_0, p, activations, 0, batch, y, 1);
+            for (var b = 0; b < batch; b++)
+            {
+                var scalar = QuantizedDot.ScalarDot(GgmlType.Q8_0, p, activations, b);
+                Assert.Equal(scalar, QuantizedDot.Dot(GgmlType.Q8_0, p, activations, b), Math.Abs(scalar) * 1e-5 + 1e-4);
+                Assert.Equal(QuantizedDot.Dot(GgmlType.Q8_0, p, activations, b), together[b]);
+            }
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(QuantTypes))]
     public void A_row_gives_the_same_bits_whatever_batch_it_is_computed_in(GgmlType type)
     {

@@ -26,11 +26,15 @@ public static unsafe class ActivationQuantizer
         return (float)(Half)(amax / 127f);
     }
 
-    /// <summary>A block's 32 quants as int16s (for <see cref="QuantizedActivations.WideQuants"/>).</summary>
-    public static void Widen(sbyte* q, short* wide)
+    /// <summary>Two blocks' 64 quants as int16s, interleaved in runs of eight (the layout of <see cref="QuantizedActivations.WideQuants"/>).</summary>
+    public static void WidenPair(sbyte* q, short* wide)
     {
-        Avx2.ConvertToVector256Int16(q).Store(wide);
-        Avx2.ConvertToVector256Int16(q + 16).Store(wide + 16);
+        var first = (Low: Avx2.ConvertToVector256Int16(q), High: Avx2.ConvertToVector256Int16(q + 16));
+        var second = (Low: Avx2.ConvertToVector256Int16(q + 32), High: Avx2.ConvertToVector256Int16(q + 48));
+        Avx2.Permute2x128(first.Low, second.Low, 0x20).Store(wide);
+        Avx2.Permute2x128(first.Low, second.Low, 0x31).Store(wide + 16);
+        Avx2.Permute2x128(first.High, second.High, 0x20).Store(wide + 32);
+        Avx2.Permute2x128(first.High, second.High, 0x31).Store(wide + 48);
     }
 
     /// <summary>256 values: the value of largest magnitude (the first, on a tie) maps to −127; also the sum of each 16 quants.</summary>

@@ -25,13 +25,16 @@ public sealed unsafe class QuantizedActivations
         _quants = new AlignedBuffer<sbyte>(length * batch);
         _scales = new AlignedBuffer<float>(length / BlockSize * batch);
         _groupSums = new AlignedBuffer<short>(format == GgmlType.Q8_K ? length / 16 * batch : 0);
-        _wideQuants = new AlignedBuffer<short>(format == GgmlType.Q8_0 && QuantizedDot.Q8_0TakesWideActivations ? length * batch : 0);
+        var wide = format == GgmlType.Q8_0 && QuantizedDot.Q8_0TakesWideActivations;
+        _wideQuants = new AlignedBuffer<short>(wide ? length * batch : 0);
+        _scalePairs = new AlignedBuffer<float>(wide ? length / 64 * 8 * batch : 0);
     }
 
     private readonly AlignedBuffer<sbyte> _quants;
     private readonly AlignedBuffer<float> _scales;
     private readonly AlignedBuffer<short> _groupSums;
     private readonly AlignedBuffer<short> _wideQuants;
+    private readonly AlignedBuffer<float> _scalePairs;
 
     /// <summary>Quants of batch row <paramref name="row"/>: Length values.</summary>
     public sbyte* QuantsOf(int row) => _quants.Start + (long)row * Length;
@@ -41,6 +44,8 @@ public sealed unsafe class QuantizedActivations
     public short* WideQuantsOf(int row) => _wideQuants.Start + (long)row * Length;
     /// <summary>Q8_K group sums of batch row <paramref name="row"/>: one per 16 quants.</summary>
     public short* GroupSumsOf(int row) => _groupSums.Start + (long)row * (Length / 16);
+    /// <summary>The <see cref="ScalePairs"/> of batch row <paramref name="row"/>: eight floats per pair of blocks.</summary>
+    public float* ScalePairsOf(int row) => _scalePairs.Start + (long)row * (Length / 64 * 8);
 
     public GgmlType Format { get; }
     public int Length { get; }
@@ -56,9 +61,14 @@ public sealed unsafe class QuantizedActivations
     public Span<short> GroupSums => _groupSums.Span;
     /// <summary>
     /// Q8_0 on machines where <see cref="QuantizedDot.Q8_0TakesWideActivations"/>: <see cref="Quants"/> widened to
-    /// int16 (empty elsewhere). Widened once per row here, they are read by every weight row.
+    /// int16 (empty elsewhere). Widened once per row here, they are read by every weight row. Each pair of blocks is
+    /// interleaved in runs of eight, a0–7 b0–7 a8–15 b8–15 a16–23 b16–23 a24–31 b24–31, so that one vpmaddwd meets
+    /// both blocks (the low four int32 lanes a's, the high four b's) and a pair takes one convert and one multiply-add
+    /// where two blocks took two of each. A row's last block, when it has an odd number, stays in order.
     /// </summary>
     public Span<short> WideQuants => _wideQuants.Span;
+    /// <summary>With <see cref="WideQuants"/>: per pair of blocks, the first block's scale four times, then the second's.</summary>
+    public Span<float> ScalePairs => _scalePairs.Span;
 
     /// <summary>The vec-dot partner of a weight type, or null when that weight type multiplies float activations.</summary>
     public static GgmlType? FormatFor(GgmlType weightType) => weightType switch
@@ -76,7 +86,7 @@ public sealed unsafe class QuantizedActivations
         var blocks = Rows * (Length / BlockSize);
         var vector = ActivationQuantizer.IsAccelerated;
         sbyte* quants = _quants.Start;
-        short* groupSums = _groupSums.Start, wideQuants = _wideQuants.Start;
+        short* groupSums = _groupSums.Start;
         var scales = _scales.Start;
         fixed (float* values = x)
         {
@@ -85,16 +95,30 @@ public sealed unsafe class QuantizedActivations
                 var blockValues = values + (long)index * BlockSize;
                 var blockQuants = quants + (long)index * BlockSize;
                 if (Format == GgmlType.Q8_0)
-                {
                     scales[index] = vector ? ActivationQuantizer.Q8_0(blockValues, blockQuants) : QuantizeQ8_0(new(blockValues, 32), new(blockQuants, 32));
-                    if (_wideQuants.Length > 0) ActivationQuantizer.Widen(blockQuants, wideQuants + (long)index * BlockSize);
-                }
                 else
                     scales[index] = vector
                         ? ActivationQuantizer.Q8_K(blockValues, blockQuants, groupSums + index * 16)
                         : QuantizeQ8_K(new(blockValues, 256), new(blockQuants, 256), new(groupSums + index * 16, 16));
             }
         }
+        if (_wideQuants.Length > 0)
+            for (var row = 0; row < Rows; row++) WidenInPairs(row);
+    }
+
+    private void WidenInPairs(int row)
+    {
+        var blocks = Length / 32;
+        sbyte* quants = QuantsOf(row);
+        short* wide = WideQuantsOf(row);
+        float* scales = ScalesOf(row), scalePairs = ScalePairsOf(row);
+        for (var pair = 0; pair < blocks / 2; pair++, quants += 64, wide += 64, scales += 2, scalePairs += 8)
+        {
+            ActivationQuantizer.WidenPair(quants, wide);
+            for (var lane = 0; lane < 8; lane++) scalePairs[lane] = scales[lane / 4];
+        }
+        if (blocks % 2 != 0)
+            for (var i = 0; i < 32; i++) wide[i] = quants[i];
     }
 
     /// <summary>The portable reference (<see cref="ActivationQuantizer"/> gives the same bits): scale = max|x| / 127 (kept at fp16 precision); quant = round-to-even(x · 127 / max|x|).</summary>

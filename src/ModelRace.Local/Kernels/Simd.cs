@@ -85,6 +85,8 @@ public static unsafe class Simd
     }
 
     /// <summary>Eight fp16 values as floats, exactly: the 256-bit form of <see cref="WidenSixteenHalves"/>.</summary>
+    /// <remarks>Inlined: called, it cost a quarter of an F16 prompt's matrix multiplies (the vector came back through memory).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> WidenEightHalves(ushort* source)
     {
         var bits = Vector256.WidenLower(Vector128.Load(source).ToVector256Unsafe());
