@@ -50,8 +50,8 @@ public static class BlockDecode
         }
     }
 
-    /// <summary>The 6-bit scale and min of sub-block <paramref name="j"/> (0–7) of a Q4_K/Q5_K block.</summary>
-    private static (int Scale, int Min) ScaleMinK4(int j, ReadOnlySpan<byte> q)
+    /// <summary>The 6-bit scale and min of sub-block <paramref name="j"/> (0–7) of a Q4_K/Q5_K block (ggml's get_scale_min_k4).</summary>
+    internal static (int Scale, int Min) ScaleMinK4(int j, ReadOnlySpan<byte> q)
     {
         if (j < 4) return (q[j] & 63, q[j + 4] & 63);
         return ((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4));

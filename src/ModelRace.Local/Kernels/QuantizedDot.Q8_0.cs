@@ -76,7 +76,6 @@ public static unsafe partial class QuantizedDot
         var blocks = x.Length / 32;
         sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
         float* d0 = x.ScalesOf(first), d1 = x.ScalesOf(first + 1), d2 = x.ScalesOf(first + 2), d3 = x.ScalesOf(first + 3);
-        var table = Simd.HalfToFloat;
         Vector256<float> even0 = default, even1 = default, even2 = default, even3 = default;
         Vector256<float> odd0 = default, odd1 = default, odd2 = default, odd3 = default;
         var end = row + (long)(blocks & ~1) * blockBytes;
@@ -85,35 +84,30 @@ public static unsafe partial class QuantizedDot
         for (; row < end; row += 2 * blockBytes, o += 64, b += 2)
         {
             PrefetchAhead(row, 2 * blockBytes);
-            var w = LoadBlock(row, isQ4_0);
-            var magnitude = Avx2.Abs(w);
-            var weightScale = Vector256.Create(table[*(ushort*)row]);
-            even0 = Q8_0Step(even0, magnitude, w, q0 + o, weightScale, d0 + b);
-            even1 = Q8_0Step(even1, magnitude, w, q1 + o, weightScale, d1 + b);
-            even2 = Q8_0Step(even2, magnitude, w, q2 + o, weightScale, d2 + b);
-            even3 = Q8_0Step(even3, magnitude, w, q3 + o, weightScale, d3 + b);
-            w = LoadBlock(row + blockBytes, isQ4_0);
-            magnitude = Avx2.Abs(w);
-            weightScale = Vector256.Create(table[*(ushort*)(row + blockBytes)]);
-            odd0 = Q8_0Step(odd0, magnitude, w, q0 + o + 32, weightScale, d0 + b + 1);
-            odd1 = Q8_0Step(odd1, magnitude, w, q1 + o + 32, weightScale, d1 + b + 1);
-            odd2 = Q8_0Step(odd2, magnitude, w, q2 + o + 32, weightScale, d2 + b + 1);
-            odd3 = Q8_0Step(odd3, magnitude, w, q3 + o + 32, weightScale, d3 + b + 1);
+            BlockX4(row, isQ4_0, q0 + o, q1 + o, q2 + o, q3 + o, d0 + b, d1 + b, d2 + b, d3 + b, ref even0, ref even1, ref even2, ref even3);
+            BlockX4(row + blockBytes, isQ4_0, q0 + o + 32, q1 + o + 32, q2 + o + 32, q3 + o + 32, d0 + b + 1, d1 + b + 1, d2 + b + 1, d3 + b + 1,
+                ref odd0, ref odd1, ref odd2, ref odd3);
         }
         if ((blocks & 1) != 0)
-        {
-            var w = LoadBlock(row, isQ4_0);
-            var magnitude = Avx2.Abs(w);
-            var weightScale = Vector256.Create(table[*(ushort*)row]);
-            even0 = Q8_0Step(even0, magnitude, w, q0 + o, weightScale, d0 + b);
-            even1 = Q8_0Step(even1, magnitude, w, q1 + o, weightScale, d1 + b);
-            even2 = Q8_0Step(even2, magnitude, w, q2 + o, weightScale, d2 + b);
-            even3 = Q8_0Step(even3, magnitude, w, q3 + o, weightScale, d3 + b);
-        }
+            BlockX4(row, isQ4_0, q0 + o, q1 + o, q2 + o, q3 + o, d0 + b, d1 + b, d2 + b, d3 + b, ref even0, ref even1, ref even2, ref even3);
         y[0] = Vector256.Sum(even0 + odd0);
         y[yStride] = Vector256.Sum(even1 + odd1);
         y[2 * yStride] = Vector256.Sum(even2 + odd2);
         y[3 * yStride] = Vector256.Sum(even3 + odd3);
+    }
+
+    /// <summary>One weight block, loaded and made unsigned once, met by four activation rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BlockX4(byte* block, bool isQ4_0, sbyte* q0, sbyte* q1, sbyte* q2, sbyte* q3, float* d0, float* d1, float* d2, float* d3,
+        ref Vector256<float> acc0, ref Vector256<float> acc1, ref Vector256<float> acc2, ref Vector256<float> acc3)
+    {
+        var w = LoadBlock(block, isQ4_0);
+        var magnitude = Avx2.Abs(w);
+        var weightScale = Vector256.Create(Simd.HalfToFloat[*(ushort*)block]);
+        acc0 = Q8_0Step(acc0, magnitude, w, q0, weightScale, d0);
+        acc1 = Q8_0Step(acc1, magnitude, w, q1, weightScale, d1);
+        acc2 = Q8_0Step(acc2, magnitude, w, q2, weightScale, d2);
+        acc3 = Q8_0Step(acc3, magnitude, w, q3, weightScale, d3);
     }
 
     /// <summary>

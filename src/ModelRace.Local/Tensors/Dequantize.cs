@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ModelRace.Local.Gguf;
+using ModelRace.Local.Kernels;
 
 namespace ModelRace.Local.Tensors;
 
@@ -7,12 +8,9 @@ namespace ModelRace.Local.Tensors;
 /// Turns rows of any supported tensor type into floats. This is the reference path: the fast kernels
 /// fuse dequantization into dot products and are checked against it. Block layouts follow ggml-common.h.
 /// </summary>
-public static partial class Dequantize
+public static class Dequantize
 {
-    public static bool IsSupported(GgmlType type) => type is
-        GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or
-        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or
-        GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+    public static bool IsSupported(GgmlType type) => BlockDecode.IsSupported(type);
 
     /// <summary>Dequantizes <paramref name="destination"/>.Length values from whole blocks in <paramref name="source"/>.</summary>
     public static void Row(GgmlType type, ReadOnlySpan<byte> source, Span<float> destination)
@@ -32,12 +30,12 @@ public static partial class Dequantize
                 for (var i = 0; i < destination.Length; i++)
                     destination[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source[(2 * i)..]) << 16);
                 break;
-            case GgmlType.Q8_0: Blocks(source, destination, 34, 32, Q8_0Block); break;
-            case GgmlType.Q4_0: Blocks(source, destination, 18, 32, Q4_0Block); break;
-            case GgmlType.Q5_0: Blocks(source, destination, 22, 32, Q5_0Block); break;
-            case GgmlType.Q4_K: Blocks(source, destination, 144, 256, Q4_KBlock); break;
-            case GgmlType.Q5_K: Blocks(source, destination, 176, 256, Q5_KBlock); break;
-            case GgmlType.Q6_K: Blocks(source, destination, 210, 256, Q6_KBlock); break;
+            case GgmlType.Q8_0: Blocks(source, destination, 34, 32, BlockDecode.Q8_0); break;
+            case GgmlType.Q4_0: Blocks(source, destination, 18, 32, BlockDecode.Q4_0); break;
+            case GgmlType.Q5_0: Blocks(source, destination, 22, 32, BlockDecode.Q5_0); break;
+            case GgmlType.Q4_K: Blocks(source, destination, 144, 256, BlockDecode.Q4_K); break;
+            case GgmlType.Q5_K: Blocks(source, destination, 176, 256, BlockDecode.Q5_K); break;
+            case GgmlType.Q6_K: Blocks(source, destination, 210, 256, BlockDecode.Q6_K); break;
             default:
                 throw new NotSupportedException($"dequantizing {type} is not supported");
         }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ModelRace.Local.Gguf;
+using ModelRace.Local.Kernels;
 
 namespace ModelRace.Local.Tensors;
 
@@ -9,10 +10,8 @@ namespace ModelRace.Local.Tensors;
 /// </summary>
 public static partial class Quantize
 {
-    public static bool IsSupported(GgmlType type) => type is
-        GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or
-        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or
-        GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+    /// <summary>Every type the runtime reads (<see cref="BlockDecode.IsSupported"/>) can be written too.</summary>
+    public static bool IsSupported(GgmlType type) => BlockDecode.IsSupported(type);
 
     /// <summary>Encodes <paramref name="source"/> (whole blocks) into <paramref name="destination"/>; returns the bytes written.</summary>
     public static int Row(GgmlType type, ReadOnlySpan<float> source, Span<byte> destination)

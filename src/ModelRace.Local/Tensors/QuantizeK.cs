@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using ModelRace.Local.Kernels;
 
 namespace ModelRace.Local.Tensors;
 
@@ -47,7 +48,7 @@ public static partial class Quantize
         // Requantize against the scales a reader will actually see.
         for (var j = 0; j < 8; j++)
         {
-            var (ls, lm) = Dequantize.ScaleMinK4(j, packed);
+            var (ls, lm) = BlockDecode.ScaleMinK4(j, packed);
             var scale = d * ls;
             var min = dmin * lm;
             for (var l = 0; l < 32; l++)
@@ -76,7 +77,7 @@ public static partial class Quantize
         }
     }
 
-    /// <summary>The inverse of Dequantize.ScaleMinK4: sub-blocks 0..3 use 6 bits of bytes 0..7, 4..7 spill their top bits there.</summary>
+    /// <summary>The inverse of BlockDecode.ScaleMinK4: sub-blocks 0..3 use 6 bits of bytes 0..7, 4..7 spill their top bits there.</summary>
     private static void PackScaleMinK4(int j, int scale, int min, Span<byte> q)
     {
         if (j < 4)
