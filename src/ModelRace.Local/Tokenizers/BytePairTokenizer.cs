@@ -54,8 +54,7 @@ public sealed class BytePairTokenizer : Tokenizer
 
     private protected override void EncodeFragments(List<Fragment> fragments, List<int> output)
     {
-        var symbols = new List<(int Start, int Length, int Previous, int Next)>();
-        var queue = new PriorityQueue<(int Left, int Right, int Length), (int Rank, int Left)>();
+        var merger = new SymbolMerger<(int Rank, int Left)>();
         var utf8 = new List<byte>();
         var word = new StringBuilder();
         Span<byte> buffer = stackalloc byte[4];
@@ -82,15 +81,14 @@ public sealed class BytePairTokenizer : Tokenizer
                     continue;
                 }
                 var before = output.Count;
-                EncodeWord(key, output, symbols, queue);
+                EncodeWord(key, output, merger);
                 if (_wordCache.Count >= WordCacheLimit) _wordCache.Clear();
                 _wordCache.TryAdd(key, output.GetRange(before, output.Count - before).ToArray());
             }
         }
     }
 
-    private void EncodeWord(string word, List<int> output, List<(int Start, int Length, int Previous, int Next)> symbols,
-        PriorityQueue<(int Left, int Right, int Length), (int Rank, int Left)> queue)
+    private void EncodeWord(string word, List<int> output, SymbolMerger<(int Rank, int Left)> merger)
     {
         if (word.Length == 0) return;
         if (PreTokenizer.IgnoreMerges && Vocab.Find(word) is { } whole)
@@ -98,26 +96,23 @@ public sealed class BytePairTokenizer : Tokenizer
             output.Add(whole);
             return;
         }
-        symbols.Clear();
-        queue.Clear();
-        for (var i = 0; i < word.Length; i++) symbols.Add((i, 1, i - 1, i + 1 == word.Length ? -1 : i + 1));
-        for (var i = 1; i < symbols.Count; i++) TryAddBigram(word, symbols, queue, i - 1, i);
-
-        while (queue.TryDequeue(out var bigram, out _))
+        merger.Clear();
+        for (var i = 0; i < word.Length; i++) merger.Add(1);
+        merger.Merge((int left, int start, int leftLength, int rightLength, out (int Rank, int Left) priority) =>
         {
-            var left = symbols[bigram.Left];
-            var right = symbols[bigram.Right];
-            if (left.Length == 0 || right.Length == 0 || left.Length + right.Length != bigram.Length) continue;
-            symbols[bigram.Left] = left with { Length = left.Length + right.Length, Next = right.Next };
-            symbols[bigram.Right] = right with { Length = 0 };
-            if (right.Next >= 0) symbols[right.Next] = symbols[right.Next] with { Previous = bigram.Left };
-            TryAddBigram(word, symbols, queue, left.Previous, bigram.Left);
-            TryAddBigram(word, symbols, queue, bigram.Left, right.Next);
-        }
+            // A merge rule is written "left right".
+            Span<char> key = leftLength + rightLength + 1 <= 256 ? stackalloc char[leftLength + rightLength + 1] : new char[leftLength + rightLength + 1];
+            word.AsSpan(start, leftLength).CopyTo(key);
+            key[leftLength] = MergeSeparator;
+            word.AsSpan(start + leftLength, rightLength).CopyTo(key[(leftLength + 1)..]);
+            var found = _ranksBySpan.TryGetValue(key, out var rank);
+            priority = (rank, left);
+            return found;
+        });
 
-        for (var i = 0; i != -1; i = symbols[i].Next)
+        for (var i = merger.First; i != -1; i = merger[i].Next)
         {
-            var text = word.AsSpan(symbols[i].Start, symbols[i].Length);
+            var text = word.AsSpan(merger[i].Start, merger[i].Length);
             if (Vocab.Find(text) is { } id)
             {
                 output.Add(id);
@@ -127,19 +122,6 @@ public sealed class BytePairTokenizer : Tokenizer
             foreach (var c in text)
                 if (c < 0x80 && Vocab.Find([c]) is { } single) output.Add(single);
         }
-    }
-
-    private void TryAddBigram(string word, List<(int Start, int Length, int Previous, int Next)> symbols,
-        PriorityQueue<(int Left, int Right, int Length), (int Rank, int Left)> queue, int left, int right)
-    {
-        if (left == -1 || right == -1) return;
-        var l = symbols[left];
-        var r = symbols[right];
-        Span<char> key = l.Length + r.Length + 1 <= 256 ? stackalloc char[l.Length + r.Length + 1] : new char[l.Length + r.Length + 1];
-        word.AsSpan(l.Start, l.Length).CopyTo(key);
-        key[l.Length] = MergeSeparator;
-        word.AsSpan(r.Start, r.Length).CopyTo(key[(l.Length + 1)..]);
-        if (_ranksBySpan.TryGetValue(key, out var rank)) queue.Enqueue((left, right, l.Length + r.Length), (rank, left));
     }
 
     private protected override byte[] PieceBytes(int id, TokenType type)

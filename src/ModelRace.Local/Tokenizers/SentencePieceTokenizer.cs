@@ -72,57 +72,38 @@ public sealed class SentencePieceTokenizer : Tokenizer
             ? value
             : throw new TokenizerException($"byte token '{text}' is not of the form <0xXX>");
 
-    /// <summary>One run of the merge loop over one text fragment.</summary>
+    /// <summary>One run of the merge loop over one text fragment: the pair whose merged piece scores highest first, on a tie the leftmost.</summary>
     private sealed class Session(SentencePieceTokenizer owner, string text)
     {
-        private readonly List<Symbol> _symbols = [];
-        private readonly PriorityQueue<Bigram, Bigram> _queue = new(BigramOrder.Instance);
+        private readonly SymbolMerger<(float NegatedScore, int Left)> _merger = new();
 
         public void Tokenize(List<int> output)
         {
             for (var offset = 0; offset < text.Length;)
             {
                 var length = char.IsHighSurrogate(text[offset]) && offset + 1 < text.Length ? 2 : 1;
-                var index = _symbols.Count;
-                _symbols.Add(new Symbol(offset, length, index - 1, offset + length == text.Length ? -1 : index + 1));
+                _merger.Add(length);
                 offset += length;
             }
-            for (var i = 1; i < _symbols.Count; i++) TryAddBigram(i - 1, i);
-
-            while (_queue.TryDequeue(out var bigram, out _))
-            {
-                var left = _symbols[bigram.Left];
-                var right = _symbols[bigram.Right];
-                // Stale entry: one side was merged into something else since it was queued.
-                if (left.Length == 0 || right.Length == 0 || left.Length + right.Length != bigram.Length) continue;
-                _symbols[bigram.Left] = left with { Length = left.Length + right.Length, Next = right.Next };
-                _symbols[bigram.Right] = right with { Length = 0 };
-                if (right.Next >= 0) _symbols[right.Next] = _symbols[right.Next] with { Previous = bigram.Left };
-                TryAddBigram(left.Previous, bigram.Left);
-                TryAddBigram(bigram.Left, right.Next);
-            }
-
-            for (var i = 0; i != -1 && _symbols.Count > 0; i = _symbols[i].Next) Resegment(_symbols[i], output);
+            _merger.Merge(Rank);
+            for (var i = _merger.First; i != -1; i = _merger[i].Next) Resegment(_merger[i].Start, _merger[i].Length, output);
         }
 
-        private void TryAddBigram(int left, int right)
+        private bool Rank(int left, int start, int leftLength, int rightLength, out (float NegatedScore, int Left) priority)
         {
-            if (left == -1 || right == -1) return;
-            var start = _symbols[left].Start;
-            var length = _symbols[left].Length + _symbols[right].Length;
-            var span = text.AsSpan(start, length);
-            if (owner.Vocab.Find(span) is not { } id) return;
-            var bigram = new Bigram(left, right, owner.Vocab.Scores[id], length);
-            _queue.Enqueue(bigram, bigram);
+            priority = default;
+            if (owner.Vocab.Find(text.AsSpan(start, leftLength + rightLength)) is not { } id) return false;
+            priority = (-owner.Vocab.Scores[id], left);
+            return true;
         }
 
         /// <summary>
         /// llama.cpp also keeps a table of merges to undo here, but a merged symbol is always a piece (a pair is only
         /// queued when its text is one), so only single characters missing from the vocabulary reach the byte fallback.
         /// </summary>
-        private void Resegment(Symbol symbol, List<int> output)
+        private void Resegment(int start, int length, List<int> output)
         {
-            var span = text.AsSpan(symbol.Start, symbol.Length);
+            var span = text.AsSpan(start, length);
             if (owner.Vocab.Find(span) is { } id)
             {
                 output.Add(id);
@@ -135,16 +116,5 @@ public sealed class SentencePieceTokenizer : Tokenizer
                 output.Add(token);
             }
         }
-    }
-
-    private readonly record struct Symbol(int Start, int Length, int Previous, int Next);
-
-    private readonly record struct Bigram(int Left, int Right, float Score, int Length);
-
-    /// <summary>Highest score first; on a tie, the leftmost pair.</summary>
-    private sealed class BigramOrder : IComparer<Bigram>
-    {
-        public static readonly BigramOrder Instance = new();
-        public int Compare(Bigram x, Bigram y) => x.Score != y.Score ? y.Score.CompareTo(x.Score) : x.Left.CompareTo(y.Left);
     }
 }
