@@ -131,18 +131,32 @@ public sealed class ChatPipeline(GatewayRuntime runtime)
         }
     }
 
+    /// <summary>The upstream that attempt <paramref name="attempt"/> goes to (the candidates in turn), noted in the outcome.</summary>
+    private static Upstream StartAttempt(RoutePlan plan, int attempt, Outcome outcome)
+    {
+        var upstream = plan.Candidates[attempt % plan.Candidates.Count];
+        outcome.Attempts = attempt + 1;
+        outcome.Endpoint = upstream.Endpoint;
+        outcome.Model = upstream.Model;
+        return upstream;
+    }
+
+    /// <summary>Cancelled when the client goes away or the route's timeout passes.</summary>
+    private static CancellationTokenSource AttemptTimeout(HttpContext http, RoutePlan plan)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        timeout.CancelAfter(plan.Timeout);
+        return timeout;
+    }
+
     private async Task RespondAsync(HttpContext http, IChatWire wire, ChatRequest request, RoutePlan plan, ChatCall call, Outcome outcome)
     {
         var failures = new List<string>();
         var lastKind = EndpointErrorKind.ServerError;
         for (var attempt = 0; attempt < plan.MaxAttempts; attempt++)
         {
-            var upstream = plan.Candidates[attempt % plan.Candidates.Count];
-            outcome.Attempts = attempt + 1;
-            outcome.Endpoint = upstream.Endpoint;
-            outcome.Model = upstream.Model;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-            timeout.CancelAfter(plan.Timeout);
+            var upstream = StartAttempt(plan, attempt, outcome);
+            using var timeout = AttemptTimeout(http, plan);
             var started = Stopwatch.GetTimestamp();
             try
             {
@@ -175,12 +189,8 @@ public sealed class ChatPipeline(GatewayRuntime runtime)
         var lastKind = EndpointErrorKind.ServerError;
         for (var attempt = 0; attempt < plan.MaxAttempts; attempt++)
         {
-            var upstream = plan.Candidates[attempt % plan.Candidates.Count];
-            outcome.Attempts = attempt + 1;
-            outcome.Endpoint = upstream.Endpoint;
-            outcome.Model = upstream.Model;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-            timeout.CancelAfter(plan.Timeout);
+            var upstream = StartAttempt(plan, attempt, outcome);
+            using var timeout = AttemptTimeout(http, plan);
             var started = Stopwatch.GetTimestamp();
             var stream = upstream.Client.GetStreamingResponseAsync(request.Messages, OptionsFor(request, upstream), timeout.Token).GetAsyncEnumerator(timeout.Token);
             var committed = false;

@@ -135,12 +135,7 @@ public static class OpenAIWire
         output.Write("data: "u8);
         using (var json = new Utf8JsonWriter(output))
         {
-            json.WriteStartObject();
-            json.WriteString("id", id);
-            json.WriteString("object", "chat.completion.chunk");
-            json.WriteNumber("created", created);
-            json.WriteString("model", model);
-            json.WriteStartArray("choices");
+            StartChunk(json, id, created, model);
             json.WriteStartObject();
             json.WriteNumber("index", 0);
             json.WriteStartObject("delta");
@@ -157,18 +152,24 @@ public static class OpenAIWire
         output.Write("\n\n"u8);
     }
 
+    /// <summary>A chunk object's opening fields, up to its open choices array.</summary>
+    private static void StartChunk(Utf8JsonWriter json, string id, long created, string model)
+    {
+        json.WriteStartObject();
+        json.WriteString("id", id);
+        json.WriteString("object", "chat.completion.chunk");
+        json.WriteNumber("created", created);
+        json.WriteString("model", model);
+        json.WriteStartArray("choices");
+    }
+
     /// <summary>The extra last chunk of stream_options.include_usage: empty choices and the usage.</summary>
     public static void WriteUsageChunk(IBufferWriter<byte> output, string id, long created, string model, UsageDetails? usage)
     {
         output.Write("data: "u8);
         using (var json = new Utf8JsonWriter(output))
         {
-            json.WriteStartObject();
-            json.WriteString("id", id);
-            json.WriteString("object", "chat.completion.chunk");
-            json.WriteNumber("created", created);
-            json.WriteString("model", model);
-            json.WriteStartArray("choices");
+            StartChunk(json, id, created, model);
             json.WriteEndArray();
             WriteUsage(json, usage);
             json.WriteEndObject();
