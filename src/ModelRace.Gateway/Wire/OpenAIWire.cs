@@ -108,12 +108,7 @@ public static class OpenAIWire
     public static void WriteCompletion(IBufferWriter<byte> output, string id, long created, string model, string text, ChatFinishReason? finish, UsageDetails? usage)
     {
         using var json = new Utf8JsonWriter(output);
-        json.WriteStartObject();
-        json.WriteString("id", id);
-        json.WriteString("object", "chat.completion");
-        json.WriteNumber("created", created);
-        json.WriteString("model", model);
-        json.WriteStartArray("choices");
+        StartReply(json, "chat.completion", id, created, model);
         json.WriteStartObject();
         json.WriteNumber("index", 0);
         json.WriteStartObject("message");
@@ -135,7 +130,7 @@ public static class OpenAIWire
         output.Write("data: "u8);
         using (var json = new Utf8JsonWriter(output))
         {
-            StartChunk(json, id, created, model);
+            StartReply(json, "chat.completion.chunk", id, created, model);
             json.WriteStartObject();
             json.WriteNumber("index", 0);
             json.WriteStartObject("delta");
@@ -152,12 +147,12 @@ public static class OpenAIWire
         output.Write("\n\n"u8);
     }
 
-    /// <summary>A chunk object's opening fields, up to its open choices array.</summary>
-    private static void StartChunk(Utf8JsonWriter json, string id, long created, string model)
+    /// <summary>A completion's or chunk's opening fields (<paramref name="kind"/> is its "object"), up to its open choices array.</summary>
+    private static void StartReply(Utf8JsonWriter json, string kind, string id, long created, string model)
     {
         json.WriteStartObject();
         json.WriteString("id", id);
-        json.WriteString("object", "chat.completion.chunk");
+        json.WriteString("object", kind);
         json.WriteNumber("created", created);
         json.WriteString("model", model);
         json.WriteStartArray("choices");
@@ -169,7 +164,7 @@ public static class OpenAIWire
         output.Write("data: "u8);
         using (var json = new Utf8JsonWriter(output))
         {
-            StartChunk(json, id, created, model);
+            StartReply(json, "chat.completion.chunk", id, created, model);
             json.WriteEndArray();
             WriteUsage(json, usage);
             json.WriteEndObject();
