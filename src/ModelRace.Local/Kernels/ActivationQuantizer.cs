@@ -29,12 +29,12 @@ public static unsafe class ActivationQuantizer
     /// <summary>Two blocks' 64 quants as int16s, interleaved in runs of eight (the layout of <see cref="QuantizedActivations.WideQuants"/>).</summary>
     public static void WidenPair(sbyte* q, short* wide)
     {
-        var first = (Low: Avx2.ConvertToVector256Int16(q), High: Avx2.ConvertToVector256Int16(q + 16));
-        var second = (Low: Avx2.ConvertToVector256Int16(q + 32), High: Avx2.ConvertToVector256Int16(q + 48));
-        Avx2.Permute2x128(first.Low, second.Low, 0x20).Store(wide);
-        Avx2.Permute2x128(first.Low, second.Low, 0x31).Store(wide + 16);
-        Avx2.Permute2x128(first.High, second.High, 0x20).Store(wide + 32);
-        Avx2.Permute2x128(first.High, second.High, 0x31).Store(wide + 48);
+        QuantizedDot.InPairLayout(Avx2.ConvertToVector256Int16(q), Avx2.ConvertToVector256Int16(q + 16), Avx2.ConvertToVector256Int16(q + 32),
+            Avx2.ConvertToVector256Int16(q + 48), out var run0, out var run1, out var run2, out var run3);
+        run0.Store(wide);
+        run1.Store(wide + 16);
+        run2.Store(wide + 32);
+        run3.Store(wide + 48);
     }
 
     /// <summary>256 values: the value of largest magnitude (the first, on a tie) maps to −127; also the sum of each 16 quants.</summary>

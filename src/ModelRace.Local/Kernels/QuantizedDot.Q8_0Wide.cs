@@ -84,7 +84,18 @@ public static unsafe partial class QuantizedDot
     private static void WidenPair(byte* block, out Vector256<short> run0, out Vector256<short> run1, out Vector256<short> run2, out Vector256<short> run3)
     {
         var next = block + Q8_0BlockBytes;
-        Vector256<short> firstLow = WidenLow(block), firstHigh = WidenHigh(block), secondLow = WidenLow(next), secondHigh = WidenHigh(next);
+        InPairLayout(WidenLow(block), WidenHigh(block), WidenLow(next), WidenHigh(next), out run0, out run1, out run2, out run3);
+    }
+
+    /// <summary>
+    /// The pair layout, the one definition weights and activations (<see cref="ActivationQuantizer.WidenPair"/>) both
+    /// follow: two blocks' values 0–15 and 16–31 recombined so that each vector holds eight of the first block (low
+    /// lane) and the same eight of the second (high lane).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void InPairLayout(Vector256<short> firstLow, Vector256<short> firstHigh, Vector256<short> secondLow, Vector256<short> secondHigh,
+        out Vector256<short> run0, out Vector256<short> run1, out Vector256<short> run2, out Vector256<short> run3)
+    {
         run0 = Avx2.Permute2x128(firstLow, secondLow, 0x20);
         run1 = Avx2.Permute2x128(firstLow, secondLow, 0x31);
         run2 = Avx2.Permute2x128(firstHigh, secondHigh, 0x20);
