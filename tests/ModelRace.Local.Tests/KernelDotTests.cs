@@ -203,31 +203,6 @@ public sealed unsafe class KernelDotTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(QuantTypes))]
-    public void A_block_of_weight_rows_gives_each_row_and_activation_the_bits_of_a_lone_dot(GgmlType type)
-    {
-        // Six activation rows: one group of four through the four-row kernels' row loop, then two taken one at a time.
-        var random = new Random(31);
-        const int columns = 512, weightRows = 5, batch = 6, yStride = 7;
-        var rows = Enumerable.Range(0, weightRows).SelectMany(_ => RandomRow(type, columns, random)).ToArray();
-        var rowBytes = GgmlTypeInfo.RowBytes(type, columns);
-        var activations = new QuantizedActivations(QuantizedActivations.FormatFor(type)!.Value, columns, batch);
-        activations.Quantize(RandomVector(batch * columns, random));
-        var y = new float[batch * yStride];
-        fixed (byte* p = rows)
-        fixed (float* output = y)
-        {
-            QuantizedDot.DotRows(type, p, weightRows, rowBytes, activations, 0, batch, output, yStride);
-            for (var i = 0; i < batch; i++)
-            {
-                for (var r = 0; r < weightRows; r++)
-                    Assert.Equal(QuantizedDot.Dot(type, p + r * rowBytes, activations, i), y[i * yStride + r]);
-                for (var r = weightRows; r < yStride; r++) Assert.Equal(0f, y[i * yStride + r]);
-            }
-        }
-    }
-
     [Fact]
     public void Widening_halves_is_exact_for_every_fp16_value()
     {

@@ -69,7 +69,11 @@ public sealed unsafe class MatMul(ComputePool pool) : IChunkedWork
             {
                 var rowBlockEnd = Math.Min(end, rowBlock + RowsPerL1Block);
                 for (var first = 0; first < _rows; first += 4)
-                    QuantizedDot.DotRows(w.Type, w.Row(rowBlock), rowBlockEnd - rowBlock, w.RowBytes, quantized, first, Math.Min(4, _rows - first), _output + (long)first * w.Rows + rowBlock, w.Rows);
+                {
+                    var count = Math.Min(4, _rows - first);
+                    for (var r = rowBlock; r < rowBlockEnd; r++)
+                        QuantizedDot.DotRows(w.Type, w.Row(r), quantized, first, count, _output + (long)first * w.Rows + r, w.Rows);
+                }
             }
             return;
         }

@@ -94,16 +94,10 @@ public static unsafe partial class QuantizedDot
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ4_Kx4(byte* rows, int rowCount, long rowBytes, QuantizedActivations x, int first, float* y, long yStride)
-    {
-        for (var r = 0; r < rowCount; r++) Q4_KOrQ5_Kx4<No>(rows + r * rowBytes, x, first, y + r, yStride);
-    }
+    private static void VectorDotQ4_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4<No>(row, x, first, y, yStride);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ5_Kx4(byte* rows, int rowCount, long rowBytes, QuantizedActivations x, int first, float* y, long yStride)
-    {
-        for (var r = 0; r < rowCount; r++) Q4_KOrQ5_Kx4<Yes>(rows + r * rowBytes, x, first, y + r, yStride);
-    }
+    private static void VectorDotQ5_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q4_KOrQ5_Kx4<Yes>(row, x, first, y, yStride);
 
     /// <summary>
     /// One weight row against four activation rows; each super-block is unpacked once. Written out like the one-row

@@ -94,15 +94,9 @@ public static unsafe partial class QuantizedDot
         return Vector256.Sum(acc);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ6_Kx4(byte* rows, int rowCount, long rowBytes, QuantizedActivations x, int first, float* y, long yStride)
-    {
-        for (var r = 0; r < rowCount; r++) Q6_Kx4(rows + r * rowBytes, x, first, y + r, yStride);
-    }
-
     /// <summary>One weight row against four activation rows; each half super-block is unpacked once.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q6_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void VectorDotQ6_Kx4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
     {
         var superBlocks = x.Length / 256;
         sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);

@@ -21,16 +21,10 @@ public static unsafe partial class QuantizedDot
     private static float VectorDotQ4_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family<Yes>(row, x, activation);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ8_0x4(byte* rows, int rowCount, long rowBytes, QuantizedActivations x, int first, float* y, long yStride)
-    {
-        for (var r = 0; r < rowCount; r++) Q8_0FamilyX4<No>(rows + r * rowBytes, x, first, y + r, yStride);
-    }
+    private static void VectorDotQ8_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4<No>(row, x, first, y, yStride);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ4_0x4(byte* rows, int rowCount, long rowBytes, QuantizedActivations x, int first, float* y, long yStride)
-    {
-        for (var r = 0; r < rowCount; r++) Q8_0FamilyX4<Yes>(rows + r * rowBytes, x, first, y + r, yStride);
-    }
+    private static void VectorDotQ4_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4<Yes>(row, x, first, y, yStride);
 
     /// <summary>The 32 weights of a block as signed bytes (Q4_0: low nibbles are weights 0–15, high nibbles 16–31, less 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -45,15 +45,9 @@ public static unsafe partial class QuantizedDot
         return Vector256.Sum(acc);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ8_0Widex4(byte* rows, int rowCount, long rowBytes, QuantizedActivations x, int first, float* y, long yStride)
-    {
-        for (var r = 0; r < rowCount; r++) Q8_0Widex4(rows + r * rowBytes, x, first, y + r, yStride);
-    }
-
     /// <summary>One weight row against four activation rows, in the one-row kernel's order for each.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q8_0Widex4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void VectorDotQ8_0Widex4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
     {
         var blocks = x.Length / 32;
         short* q0 = x.WideQuantsOf(first), q1 = x.WideQuantsOf(first + 1), q2 = x.WideQuantsOf(first + 2), q3 = x.WideQuantsOf(first + 3);

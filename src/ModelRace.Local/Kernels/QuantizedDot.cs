@@ -85,19 +85,9 @@ public static unsafe partial class QuantizedDot
 
     /// <summary>
     /// Dots one weight row with activation rows <paramref name="first"/> … first+count−1, writing result i to
-    /// y[i·yStride].
+    /// y[i·yStride]. Groups of four share each unpacked weight block.
     /// </summary>
-    public static void DotRows(GgmlType type, byte* row, QuantizedActivations x, int first, int count, float* y, long yStride) =>
-        DotRows(type, row, 1, 0, x, first, count, y, yStride);
-
-    /// <summary>
-    /// Dots weight rows <paramref name="rows"/> … (<paramref name="rowCount"/> of them, <paramref name="rowBytes"/>
-    /// apart) with activation rows <paramref name="first"/> … first+count−1, writing the result of weight row r and
-    /// activation row first+i to y[r + i·yStride]. Groups of four activation rows share each unpacked weight block, and
-    /// one call of a four-row kernel takes all the weight rows: called per row, its setup and return were 6% of the
-    /// kernel's samples in a four-chat Q4_K profile.
-    /// </summary>
-    public static void DotRows(GgmlType type, byte* rows, int rowCount, long rowBytes, QuantizedActivations x, int first, int count, float* y, long yStride)
+    public static void DotRows(GgmlType type, byte* row, QuantizedActivations x, int first, int count, float* y, long yStride)
     {
         var i = 0;
         if (IsVectorized(type))
@@ -107,17 +97,16 @@ public static unsafe partial class QuantizedDot
                 var output = y + i * yStride;
                 switch (type)
                 {
-                    case GgmlType.Q8_0 when Q8_0TakesWideActivations: VectorDotQ8_0Widex4(rows, rowCount, rowBytes, x, first + i, output, yStride); break;
-                    case GgmlType.Q8_0: VectorDotQ8_0x4(rows, rowCount, rowBytes, x, first + i, output, yStride); break;
-                    case GgmlType.Q4_0: VectorDotQ4_0x4(rows, rowCount, rowBytes, x, first + i, output, yStride); break;
-                    case GgmlType.Q4_K: VectorDotQ4_Kx4(rows, rowCount, rowBytes, x, first + i, output, yStride); break;
-                    case GgmlType.Q5_K: VectorDotQ5_Kx4(rows, rowCount, rowBytes, x, first + i, output, yStride); break;
-                    default: VectorDotQ6_Kx4(rows, rowCount, rowBytes, x, first + i, output, yStride); break;
+                    case GgmlType.Q8_0 when Q8_0TakesWideActivations: VectorDotQ8_0Widex4(row, x, first + i, output, yStride); break;
+                    case GgmlType.Q8_0: VectorDotQ8_0x4(row, x, first + i, output, yStride); break;
+                    case GgmlType.Q4_0: VectorDotQ4_0x4(row, x, first + i, output, yStride); break;
+                    case GgmlType.Q4_K: VectorDotQ4_Kx4(row, x, first + i, output, yStride); break;
+                    case GgmlType.Q5_K: VectorDotQ5_Kx4(row, x, first + i, output, yStride); break;
+                    default: VectorDotQ6_Kx4(row, x, first + i, output, yStride); break;
                 }
             }
         }
-        for (; i < count; i++)
-            for (var r = 0; r < rowCount; r++) y[r + i * yStride] = Dot(type, rows + r * rowBytes, x, first + i);
+        for (; i < count; i++) y[i * yStride] = Dot(type, row, x, first + i);
     }
 
     /// <summary>The portable kernel: unpack each block to signed bytes, then an integer dot.</summary>
