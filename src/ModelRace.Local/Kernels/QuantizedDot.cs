@@ -200,7 +200,7 @@ public static unsafe partial class QuantizedDot
             var xBlock = x.Slice(b * 256, 256);
             for (var sub = 0; sub < 8; sub++)
             {
-                var (scale, min) = ScaleMin(sub, scaleBytes);
+                var (scale, min) = BlockDecode.ScaleMinK4(sub, scaleBytes);
                 scaled += scale * Int8Dot(w.Slice(sub * 32, 32), xBlock.Slice(sub * 32, 32));
                 mins += min * (groupSums[b * 16 + 2 * sub] + groupSums[b * 16 + 2 * sub + 1]);
             }
@@ -208,10 +208,6 @@ public static unsafe partial class QuantizedDot
         }
         return sum;
     }
-
-    private static (int Scale, int Min) ScaleMin(int j, ReadOnlySpan<byte> q) => j < 4
-        ? (q[j] & 63, q[j + 4] & 63)
-        : ((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4));
 
     /// <summary>Q6_K: sixteen sub-blocks of 16 with signed 8-bit scales.</summary>
     private static float DotQ6_K(byte* row, ReadOnlySpan<sbyte> x, ReadOnlySpan<float> xScales)
