@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using ModelRace.Local.Gguf;
 using ModelRace.Local.Model;
 using ModelRace.Local.Runtime;
@@ -216,5 +217,73 @@ public sealed class ContinuousBatcherTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => queued!);
         Assert.Throws<ObjectDisposedException>(() => { _ = batcher.GenerateAsync(stories.Request(Prompts[1]), null, Cancellation); });
         batcher.Dispose();
+    }
+
+    [Fact]
+    public async Task Exclusive_work_runs_between_steps_and_leaves_the_generations_around_it_unchanged()
+    {
+        using var stories = new Stories();
+        int[] context = [1, 400, 29, 300];
+        IReadOnlyList<int>[] continuations = [[50, 60], [70]];
+        var direct = LogLikelihood.Score(stories.Model, context, continuations, 16).Select(s => s.Total).ToArray();
+        var requests = Prompts.Take(2).Select(p => stories.Request(p, maxTokens: 30)).ToArray();
+        var alone = requests.Select(stories.Alone).ToArray();
+        using var batcher = new ContinuousBatcher(stories.Model, stories.Pieces);
+
+        // Queued from a text callback, i.e. while both requests are mid-decode; it runs before their next step.
+        Task<double[]>? scored = null;
+        var first = batcher.GenerateAsync(requests[0], _ => scored ??= batcher.RunExclusiveAsync(
+            model => LogLikelihood.Score(model, context, continuations, 16).Select(s => s.Total).ToArray(), Cancellation), Cancellation);
+        var second = batcher.GenerateAsync(requests[1], null, Cancellation);
+        var together = await Task.WhenAll(first, second);
+
+        Assert.Equal(direct, await scored!);
+        AssertSameGeneration(alone[0], together[0]);
+        AssertSameGeneration(alone[1], together[1]);
+        var failing = batcher.RunExclusiveAsync<int>(_ => throw new InvalidOperationException("boom"), Cancellation);
+        Assert.Equal("boom", (await Assert.ThrowsAsync<InvalidOperationException>(() => failing)).Message);
+    }
+
+    [Fact]
+    public async Task Exclusive_work_still_queued_at_dispose_fails()
+    {
+        using var stories = new Stories();
+        var batcher = new ContinuousBatcher(stories.Model, stories.Pieces);
+        Task<int>? queued = null;
+        // Both from the decoding thread: the loop stops after this step, before it would run the queued work.
+        var running = batcher.GenerateAsync(stories.Request(Prompts[0], maxTokens: 30), _ =>
+        {
+            if (queued is not null) return;
+            queued = batcher.RunExclusiveAsync(_ => 1, Cancellation);
+            batcher.Dispose();
+        }, Cancellation);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => running);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => queued!);
+        Assert.Throws<ObjectDisposedException>(() => { _ = batcher.RunExclusiveAsync(_ => 1, Cancellation); });
+        batcher.Dispose();
+    }
+
+    [Fact]
+    public async Task The_local_client_scores_choices_as_lm_evaluation_harness_tokenizes_them()
+    {
+        var path = SharedData.RequireFile("gguf/models/stories260K.gguf");
+        using var client = LocalChatClient.Open(path, useChatTemplate: false);
+        var model = Assert.IsType<LocalChatClient>(((IChatClient)client).GetService(typeof(ModelRace.Core.Race.ILogLikelihoodModel)));
+        using var stories = new Stories();
+        var tokenizer = Tokenizer.FromGguf(stories.Model.File);
+
+        // The context's trailing space moves to the continuations; each continuation is what context + it adds.
+        var scores = await model.ScoreContinuationsAsync("Once upon a time ", ["there was a cat", "xylophone"], Cancellation);
+
+        var contextTokens = tokenizer.Encode("Once upon a time");
+        IReadOnlyList<int>[] continuations =
+        [
+            tokenizer.Encode("Once upon a time there was a cat")[contextTokens.Length..],
+            tokenizer.Encode("Once upon a time xylophone")[contextTokens.Length..],
+        ];
+        var expected = LogLikelihood.Score(stories.Model, contextTokens, continuations, 64).Select(s => s.Total);
+        Assert.Equal(expected, scores);
+        Assert.True(scores[0] > scores[1], "a story model should find the story ending likelier");
+        await Assert.ThrowsAsync<ArgumentException>(() => model.ScoreContinuationsAsync("Once upon a time", [""], Cancellation));
     }
 }

@@ -123,4 +123,19 @@ public sealed class RaceCliTests : IDisposable
         Assert.Equal(1, result.Code);
         Assert.Contains("my.jsonl:2:", result.Error);
     }
+
+    [Fact]
+    public async Task LogLikelihoodModeAsksApiModelsInTextAndSaysSoAndRefusesUnknownModes()
+    {
+        var quick = BuiltInSuites.Quick().Items.ToDictionary(i => i.Messages[^1].Content, i => i.ReferenceReply!);
+        await using var api = await FakeOpenAiServer.StartAsync((_, prompt) => new FakeReply(quick[prompt]));
+        var result = await RunAsync("race", "quick", "--endpoint", $"api={api.BaseUrl},model=gpt-4o", "--multiple-choice", "loglikelihood", "--limit", "10");
+        Assert.True(result.Code == 0, result.Error + result.Console);
+        Assert.Equal(10, api.Calls);
+        Assert.Contains("No item was scored by log-likelihood", result.Console);
+
+        var unknown = await RunAsync("race", "quick", "--endpoint", $"api={api.BaseUrl},model=gpt-4o", "--multiple-choice", "perplexity");
+        Assert.NotEqual(0, unknown.Code);
+        Assert.Contains("perplexity", unknown.Error);
+    }
 }

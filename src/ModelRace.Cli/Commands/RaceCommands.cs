@@ -43,12 +43,18 @@ internal static class RaceCommands
         var seed = new Option<int>("--seed") { Description = "Seed for --limit sampling.", DefaultValueFactory = _ => 1234 };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight per model.", DefaultValueFactory = _ => 4 };
         var retryErrors = new Option<bool>("--retry-errors") { Description = "When resuming, ask again the items that errored last time." };
+        var multipleChoice = new Option<string>("--multiple-choice")
+        {
+            Description = "generate: every model answers multiple-choice items in text (the letter is read). loglikelihood: local GGUF models are scored by each choice's log-likelihood, as lm-evaluation-harness (acc; acc_norm shown beside it); API models are still asked.",
+            DefaultValueFactory = _ => "generate",
+        };
+        multipleChoice.AcceptOnlyFromAmong("generate", "loglikelihood");
         var report = new Option<string?>("--report") { Description = "Also write a self-contained HTML report to this file." };
         var db = CommonOptions.Db();
         var json = CommonOptions.Json();
         var command = new Command("race", "Race models over suites: every answer stored as it arrives; rerun the same command to resume.")
         {
-            suites, endpoints, models, config, judge, limit, seed, concurrency, retryErrors, report, db, json,
+            suites, endpoints, models, config, judge, limit, seed, concurrency, retryErrors, multipleChoice, report, db, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -84,7 +90,11 @@ internal static class RaceCommands
             var store = OpenStore(context, parse.GetValue(db));
             var scorers = new ScorerRegistry(judgeContestant?.Client, judgeContestant?.Info);
             var runner = new RaceRunner(store, scorers);
-            var options = new RaceOptions { Concurrency = parse.GetValue(concurrency), RetryErrors = parse.GetValue(retryErrors) };
+            var options = new RaceOptions
+            {
+                Concurrency = parse.GetValue(concurrency), RetryErrors = parse.GetValue(retryErrors),
+                MultipleChoice = parse.GetValue(multipleChoice) == "loglikelihood" ? MultipleChoiceMode.LogLikelihood : MultipleChoiceMode.Generate,
+            };
             if (options.Concurrency < 1) throw new CliException("--concurrency must be at least 1");
 
             RunRecord run;
@@ -108,11 +118,28 @@ internal static class RaceCommands
             else
             {
                 RenderTable(context, run, rows);
+                if (options.MultipleChoice == MultipleChoiceMode.LogLikelihood)
+                    RenderLogLikelihoodSummary(context, LogLikelihoodSummary.Build(await store.LoadResponsesAsync(run.Id, ct)));
                 if (parse.GetValue(report) is { } written) context.Console.MarkupLine($"[grey]HTML report: {Markup.Escape(written)}[/]");
             }
             return 0;
         });
         return command;
+    }
+
+    private static void RenderLogLikelihoodSummary(CliContext context, IReadOnlyList<LogLikelihoodSummaryRow> rows)
+    {
+        if (rows.Count == 0)
+        {
+            context.Console.MarkupLine("[yellow]No item was scored by log-likelihood: that needs items with choices and a local GGUF model (--model).[/]");
+            return;
+        }
+        var table = new Table().Title("Scored by log-likelihood (lm-evaluation-harness acc / acc_norm)").AddColumns("Model", "Items", "acc", "acc_norm");
+        foreach (var row in rows)
+            table.AddRow(Markup.Escape(row.Contestant), row.Items.ToString(CultureInfo.InvariantCulture), Percent(row.Acc), Percent(row.AccNorm));
+        context.Console.Write(table);
+
+        static string Percent(double value) => (100 * value).ToString("F1", CultureInfo.InvariantCulture) + "%";
     }
 
     /// <summary>With no --endpoint or --model: every configured endpoint plus the default local model.</summary>

@@ -21,6 +21,9 @@ public sealed class ContinuousBatcher : IDisposable
     // A plain monitor, not a Lock: the loop sleeps on it with Monitor.Wait.
     private readonly object _gate = new();
     private readonly Queue<Job> _waiting = new();
+    private readonly Queue<IExclusiveWork> _exclusive = new();
+    /// <summary>The loop's copy of the exclusive work it took, reused so that a step allocates nothing.</summary>
+    private readonly List<IExclusiveWork> _exclusiveTaken = [];
     private readonly List<Job> _active = [];
     private readonly Thread _loop;
     private readonly float[] _logits;
@@ -77,17 +80,37 @@ public sealed class ContinuousBatcher : IDisposable
         return job.Completion.Task;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on the model between two batched steps, on the decoding thread, so that it never
+    /// overlaps a step (the model's kernels are not re-entrant). Sequences decoding meanwhile pause for it.
+    /// </summary>
+    public Task<T> RunExclusiveAsync<T>(Func<Transformer, T> work, CancellationToken cancellation = default)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var exclusive = new ExclusiveWork<T>(work, cancellation);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _exclusive.Enqueue(exclusive);
+            Monitor.PulseAll(_gate);
+        }
+        return exclusive.Completion.Task;
+    }
+
     private void Run()
     {
         while (true)
         {
             lock (_gate)
             {
-                while (!_disposed && _active.Count == 0 && _waiting.Count == 0) Monitor.Wait(_gate);
+                while (!_disposed && _active.Count == 0 && _waiting.Count == 0 && _exclusive.Count == 0) Monitor.Wait(_gate);
                 if (_disposed) break;
+                while (_exclusive.TryDequeue(out var work)) _exclusiveTaken.Add(work);
                 while (_active.Count < MaxSequences && _waiting.TryDequeue(out var job)) _active.Add(job);
                 _activeSequences = _active.Count;
             }
+            foreach (var work in _exclusiveTaken) work.Run(_model);
+            _exclusiveTaken.Clear();
             try
             {
                 RemoveCompleted();
@@ -106,11 +129,15 @@ public sealed class ContinuousBatcher : IDisposable
         foreach (var job in _active) job.Fail(disposed);
         RemoveCompleted();
         lock (_gate)
+        {
             while (_waiting.TryDequeue(out var job))
             {
                 job.Fail(disposed);
                 job.CancellationRegistration.Dispose();
             }
+            // Work queued after the last step fails rather than running on a model that is about to be released.
+            while (_exclusive.TryDequeue(out var work)) work.Fail(disposed);
+        }
         _onStopped?.Invoke();
     }
 
@@ -213,6 +240,26 @@ public sealed class ContinuousBatcher : IDisposable
         }
         // From a text callback (the loop's own thread) the loop stops after the current step instead.
         if (Thread.CurrentThread != _loop) _loop.Join();
+    }
+
+    private interface IExclusiveWork
+    {
+        void Run(Transformer model);
+        void Fail(Exception e);
+    }
+
+    private sealed class ExclusiveWork<T>(Func<Transformer, T> work, CancellationToken cancellation) : IExclusiveWork
+    {
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Run(Transformer model)
+        {
+            if (cancellation.IsCancellationRequested) { Completion.TrySetCanceled(cancellation); return; }
+            try { Completion.TrySetResult(work(model)); }
+            catch (Exception e) { Completion.TrySetException(e); }
+        }
+
+        public void Fail(Exception e) => Completion.TrySetException(e);
     }
 
     private sealed class Job(GenerationRequest request, Action<string>? onText, CancellationToken cancellation)

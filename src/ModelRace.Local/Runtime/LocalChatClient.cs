@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.AI;
+using ModelRace.Core.Race;
 using ModelRace.Local.Model;
 using ModelRace.Local.Sampling;
 using ModelRace.Local.Tokenizers;
@@ -12,9 +13,10 @@ namespace ModelRace.Local.Runtime;
 /// The `local` endpoint: an <see cref="IChatClient"/> over a GGUF model running in-process. Concurrent requests decode
 /// together in batched steps (<see cref="ContinuousBatcher"/>), each with its own KV cache and sampler, so they never
 /// share state and each gets the answer it would get alone; past the concurrency bound they queue. Responses carry token usage, the finish reason, and latency in AdditionalProperties
-/// ("latency_ms", "time_to_first_token_ms", "tokens_per_second").
+/// ("latency_ms", "time_to_first_token_ms", "tokens_per_second"). It also scores multiple-choice answers by
+/// log-likelihood (<see cref="ILogLikelihoodModel"/>), which chat APIs cannot.
 /// </summary>
-public sealed class LocalChatClient : IChatClient
+public sealed class LocalChatClient : IChatClient, ILogLikelihoodModel
 {
     private readonly Transformer _model;
     private readonly ITokenizer _tokenizer;
@@ -116,6 +118,30 @@ public sealed class LocalChatClient : IChatClient
             FinishReason = FinishReason(result),
             AdditionalProperties = Timing(result, clock, firstTokenMs),
         };
+    }
+
+    /// <summary>
+    /// Multiple choice by log-likelihood, tokenized as lm-evaluation-harness does: spaces ending the context move to
+    /// the continuation, and a continuation's tokens are those of context + continuation past the context's own count
+    /// (with the model's BOS first, as its prompts have). The raw text is scored; no chat template applies. It runs
+    /// between batched steps, so chats in progress pause for it rather than share the model.
+    /// </summary>
+    public Task<IReadOnlyList<double>> ScoreContinuationsAsync(string context, IReadOnlyList<string> continuations, CancellationToken cancellationToken)
+    {
+        var trimmed = context.TrimEnd(' ');
+        var movedSpaces = context[trimmed.Length..];
+        var contextTokens = _tokenizer.Encode(trimmed, addSpecial: true);
+        if (contextTokens.Length == 0) throw new ArgumentException("the context gives no tokens and this model adds no BOS token to predict the first answer token from");
+        var continuationTokens = continuations.Select(continuation =>
+        {
+            var whole = _tokenizer.Encode(trimmed + movedSpaces + continuation, addSpecial: true);
+            if (whole.Length <= contextTokens.Length) throw new ArgumentException($"the answer \"{continuation}\" adds no tokens to the context");
+            return (IReadOnlyList<int>)whole[contextTokens.Length..];
+        }).ToList();
+        var needed = contextTokens.Length + continuationTokens.Max(t => t.Count);
+        if (needed > ContextLength) throw new ContextLengthExceededException(needed, ContextLength);
+        return _batcher.RunExclusiveAsync<IReadOnlyList<double>>(
+            model => LogLikelihood.Score(model, contextTokens, continuationTokens, needed).Select(score => score.Total).ToList(), cancellationToken);
     }
 
     private (GenerationRequest Request, Stopwatch Clock) Prepare(IEnumerable<ChatMessage> messages, ChatOptions? options)

@@ -12,6 +12,20 @@ public sealed record RaceOptions
     public int Concurrency { get; init; } = 4;
     /// <summary>On resume, ask again the items that errored last time (otherwise a stored error is final).</summary>
     public bool RetryErrors { get; init; }
+    /// <summary>How items with choices are scored (<see cref="MultipleChoiceMode"/>).</summary>
+    public MultipleChoiceMode MultipleChoice { get; init; } = MultipleChoiceMode.Generate;
+}
+
+public enum MultipleChoiceMode
+{
+    /// <summary>Every model answers in text; the item's scorer reads the letter.</summary>
+    Generate,
+    /// <summary>
+    /// Models that expose <see cref="Core.Race.ILogLikelihoodModel"/> (the local runtime) are scored on items with
+    /// choices by the log-likelihood of each choice, as lm-evaluation-harness does: score = acc, with acc_norm in the
+    /// details. Other models, and items without choices, are asked as in <see cref="Generate"/>.
+    /// </summary>
+    LogLikelihood,
 }
 
 /// <summary>One contestant's progress so far; reported after every stored response.</summary>

@@ -23,8 +23,10 @@ public static class RaceKeys
         return Hex(canonical);
     }
 
-    public static string ResumeKey(string suiteHash, IEnumerable<ContestantInfo> contestants) =>
-        Hex(suiteHash + "\n" + string.Join("\n", contestants.Select(c => $"{c.Name}\t{c.Endpoint}\t{c.Model}").Order(StringComparer.Ordinal)));
+    /// <summary>Generative races keep the key they had before <see cref="MultipleChoiceMode"/> existed, so their stored runs still resume.</summary>
+    public static string ResumeKey(string suiteHash, IEnumerable<ContestantInfo> contestants, MultipleChoiceMode multipleChoice = MultipleChoiceMode.Generate) =>
+        Hex(suiteHash + (multipleChoice == MultipleChoiceMode.Generate ? "" : $"\nmultiple-choice:{multipleChoice}") + "\n"
+            + string.Join("\n", contestants.Select(c => $"{c.Name}\t{c.Endpoint}\t{c.Model}").Order(StringComparer.Ordinal)));
 
     private static string Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

@@ -28,9 +28,9 @@ public sealed class RaceRunner(IRaceStore store, ScorerRegistry scorers, TimePro
         var suiteHash = RaceKeys.SuiteHash(suite);
         var spec = new RunSpec
         {
-            ResumeKey = RaceKeys.ResumeKey(suiteHash, contestants.Select(c => c.Info)),
+            ResumeKey = RaceKeys.ResumeKey(suiteHash, contestants.Select(c => c.Info), options.MultipleChoice),
             SuiteName = suite.Name, SuiteHash = suiteHash,
-            OptionsJson = JsonSerializer.Serialize(new { suite.Generation.MaxOutputTokens, suite.Generation.Temperature, suite.Generation.TopP }),
+            OptionsJson = JsonSerializer.Serialize(new { suite.Generation.MaxOutputTokens, suite.Generation.Temperature, suite.Generation.TopP, MultipleChoice = options.MultipleChoice.ToString() }),
             Contestants = contestants.Select(c => c.Info).ToList(),
             Items = suite.Items,
         };
@@ -86,7 +86,10 @@ public sealed class RaceRunner(IRaceStore store, ScorerRegistry scorers, TimePro
             {
                 try
                 {
-                    var response = await AskAsync(runId, suite, contestant, item, cancellationToken);
+                    var response = options.MultipleChoice == MultipleChoiceMode.LogLikelihood && item.Choices.Count >= 2
+                        && contestant.Client.GetService(typeof(ILogLikelihoodModel)) is ILogLikelihoodModel scorer
+                            ? await ScoreChoicesAsync(runId, contestant, scorer, item, cancellationToken)
+                            : await AskAsync(runId, suite, contestant, item, cancellationToken);
                     await store.SaveResponseAsync(response, CancellationToken.None);
                     progress?.Report(tally.Add(response, contestant.Info.Name, currency));
                 }
@@ -165,6 +168,35 @@ public sealed class RaceRunner(IRaceStore store, ScorerRegistry scorers, TimePro
             return record with { Status = ResponseStatus.Error, Error = $"scoring failed: {e.Message}" };
         }
     }
+
+    /// <summary>An item with choices scored by each choice's log-likelihood: no text is generated, and the score is acc.</summary>
+    private async Task<ResponseRecord> ScoreChoicesAsync(string runId, Contestant contestant, ILogLikelihoodModel model, SuiteItem item, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var record = new ResponseRecord { RunId = runId, Contestant = contestant.Info.Name, ItemId = item.Id, Currency = contestant.Info.Prices?.Currency };
+        try
+        {
+            var verdict = await LogLikelihoodChoice.ScoreAsync(model, item, cancellationToken);
+            var latencyMs = _time.GetElapsedTime(started).TotalMilliseconds;
+            return record with
+            {
+                Status = ResponseStatus.Ok, Score = verdict.Acc, ResponseText = Letter(verdict.Predicted),
+                LatencyMs = latencyMs, TtftMs = latencyMs, CreatedAt = _time.GetUtcNow(),
+                DetailsJson = JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["mode"] = "loglikelihood", ["extracted"] = Letter(verdict.Predicted), ["acc_norm"] = verdict.AccNorm,
+                    ["predicted_norm"] = Letter(verdict.PredictedNormalised), ["loglikelihoods"] = verdict.LogLikelihoods,
+                }),
+            };
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            var why = e is ScoringException ? $"scoring failed: {e.Message}" : $"{e.GetType().Name}: {e.Message}";
+            return record with { Status = ResponseStatus.Error, Error = why, LatencyMs = _time.GetElapsedTime(started).TotalMilliseconds, CreatedAt = _time.GetUtcNow() };
+        }
+    }
+
+    private static string Letter(int choice) => ((char)('A' + choice)).ToString();
 
     /// <summary>A cost the endpoint or a middleware put on the response (AdditionalProperties "cost"), preferred over our own pricing.</summary>
     private static decimal? ReportedCost(ChatResponse response) =>
