@@ -107,15 +107,9 @@ public sealed unsafe class GgufFile : IDisposable
     public static GgufFile FromBytes(byte[] bytes, string name = "<memory>")
     {
         var handle = GCHandle.Alloc(bytes, GCHandleType.Pinned);
-        try
-        {
-            return new GgufFile(name, bytes.Length, (byte*)handle.AddrOfPinnedObject(), null, null, handle);
-        }
-        catch
-        {
-            if (handle.IsAllocated) handle.Free();
-            throw;
-        }
+        // From here the constructor owns the handle: on a malformed file it frees it itself. Freeing it here too (a
+        // struct copy still says IsAllocated) handed its slot out twice, which unpinned other models' bytes.
+        return new GgufFile(name, bytes.Length, (byte*)handle.AddrOfPinnedObject(), null, null, handle);
     }
 
     public GgufTensorInfo? FindTensor(string name) => _tensorsByName.GetValueOrDefault(name);
