@@ -11,9 +11,11 @@ public static class LogLikelihoodSummary
 {
     public static IReadOnlyList<LogLikelihoodSummaryRow> Build(IEnumerable<ResponseRecord> responses) =>
         responses
-            .Where(r => r.Status == ResponseStatus.Ok && r.Score is not null && AccNorm(r.DetailsJson) is not null)
+            .Where(r => r.Status == ResponseStatus.Ok && r.Score is not null)
+            .Select(r => (r.Contestant, Acc: r.Score!.Value, AccNorm: AccNorm(r.DetailsJson)))
+            .Where(r => r.AccNorm is not null)
             .GroupBy(r => r.Contestant, StringComparer.Ordinal)
-            .Select(g => new LogLikelihoodSummaryRow(g.Key, g.Count(), g.Average(r => r.Score!.Value), g.Average(r => AccNorm(r.DetailsJson)!.Value)))
+            .Select(g => new LogLikelihoodSummaryRow(g.Key, g.Count(), g.Average(r => r.Acc), g.Average(r => r.AccNorm!.Value)))
             .OrderBy(row => row.Contestant, StringComparer.Ordinal)
             .ToList();
 
