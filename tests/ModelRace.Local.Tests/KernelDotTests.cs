@@ -225,4 +225,13 @@ public sealed unsafe class KernelDotTests
             else Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(widened[i]), $"0x{i:X4}: {widened[i]} instead of {expected}");
         }
     }
+
+    [Fact]
+    public void IsIntelAgreesWithProcCpuInfo()
+    {
+        if (!OperatingSystem.IsLinux() || !System.Runtime.Intrinsics.X86.X86Base.IsSupported) return;
+        var vendor = File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("vendor_id", StringComparison.Ordinal));
+        if (vendor is null) return;
+        Assert.Equal(vendor.EndsWith("GenuineIntel", StringComparison.Ordinal), Simd.IsIntel);
+    }
 }

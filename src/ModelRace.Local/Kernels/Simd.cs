@@ -11,6 +11,9 @@ public static unsafe class Simd
     /// <summary>The vector kernels need AVX2 and FMA; without them every type runs its scalar kernel.</summary>
     public static bool IsAccelerated => Avx2.IsSupported && Fma.IsSupported;
 
+    /// <summary>Whether the processor says "GenuineIntel" (some tuning differs by vendor; see where it is used).</summary>
+    public static bool IsIntel { get; } = X86Base.IsSupported && X86Base.CpuId(0, 0) is (_, 0x756E6547, 0x6C65746E, 0x49656E69);
+
     /// <summary>
     /// fp16 → float for scales. .NET exposes no F16C conversion, and the software one costs ~10 instructions, so scales
     /// (one per block) come from a table of all 65,536 values; a matrix's scales cluster, so the entries in use stay in L1.
