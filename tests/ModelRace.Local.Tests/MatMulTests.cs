@@ -126,6 +126,25 @@ public sealed unsafe class MatMulTests
     }
 
     [Fact]
+    public void A_matrix_knows_whether_it_holds_subnormal_halves()
+    {
+        var halves = new Half[40];
+        fixed (Half* data = halves)
+        {
+            halves[0] = BitConverter.UInt16BitsToHalf(0x0400); // the smallest normal
+            halves[1] = BitConverter.UInt16BitsToHalf(0x8400);
+            halves[2] = (Half)1.5f;
+            Assert.False(new WeightMatrix("test", GgmlType.F16, (byte*)data, 2, 20).HasSubnormalHalves);
+            halves[37] = Half.Epsilon;
+            Assert.True(new WeightMatrix("test", GgmlType.F16, (byte*)data, 2, 20).HasSubnormalHalves);
+            halves[37] = default;
+            halves[5] = -Half.Epsilon;
+            Assert.True(new WeightMatrix("test", GgmlType.F16, (byte*)data, 2, 20).HasSubnormalHalves);
+            Assert.False(new WeightMatrix("test", GgmlType.F32, (byte*)data, 1, 20).HasSubnormalHalves);
+        }
+    }
+
+    [Fact]
     public void A_matrix_knows_whether_its_halves_are_all_finite()
     {
         var halves = new Half[40];

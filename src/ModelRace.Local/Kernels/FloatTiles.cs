@@ -49,6 +49,16 @@ internal static unsafe class FloatTiles
     /// </summary>
     private const int PrefetchRows = RowsPerTile;
 
+    /// <summary>
+    /// Whether a multiply-add with a subnormal input stalls here. The shortcut turns fp16 subnormals into float
+    /// subnormals, and Intel cores take a microcode assist for each such multiply-add: on an Emerald Rapids Xeon, 623
+    /// subnormal halves among 524,288 weights (random, as a synthesized model has them) made four chats' decode tiles
+    /// 2.3–3.1× slower (932–1,291 ns per 2048-column row against 414–416 with those halves zeroed); Zen 3 showed no such
+    /// cost. With several chats such a matrix goes through the buffer instead, whose exact widening meets each
+    /// subnormal once per tile rather than once per chat; one chat keeps the shortcut, which meets it once either way.
+    /// </summary>
+    private static readonly bool SubnormalsStall = Simd.IsIntel;
+
     /// <summary>2¹¹², which the shortcut's weights lack and its activations gain.</summary>
     private static readonly Vector256<float> HalfRebias = Vector256.Create(BitConverter.UInt32BitsToSingle(0x77800000));
 
@@ -59,7 +69,8 @@ internal static unsafe class FloatTiles
     public static void Multiply(in WeightMatrix w, int firstRow, int rowCount, float* x, int batch, float* y)
     {
         var columns = w.Columns;
-        if (w.Type == GgmlType.F16 && rowCount == RowsPerTile && batch <= MostRowsWidenedInRegisters && w.HalvesAllFinite)
+        if (w.Type == GgmlType.F16 && rowCount == RowsPerTile && batch <= MostRowsWidenedInRegisters && w.HalvesAllFinite
+            && (batch == 1 || !(w.HasSubnormalHalves && SubnormalsStall)))
         {
             // Decoding: each weight is used a few times, so widen it in registers rather than through a buffer; the
             // four rows stay in cache for the second and later activation rows.

@@ -100,6 +100,27 @@ public static unsafe class Simd
         return (value | (Vector256.ShiftLeft(bits, 16) & Vector256.Create(0x80000000u))).AsSingle();
     }
 
+    /// <summary>Whether any of <paramref name="count"/> fp16 values is subnormal: a zero exponent and a nonzero mantissa.</summary>
+    public static bool AnyHalfSubnormal(ushort* source, long count)
+    {
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var exponent = Vector256.Create((ushort)0x7C00);
+            var mantissa = Vector256.Create((ushort)0x03FF);
+            var seen = Vector256<ushort>.Zero;
+            for (; i + 16 <= count; i += 16)
+            {
+                var bits = Vector256.Load(source + i);
+                seen |= Vector256.Equals(bits & exponent, Vector256<ushort>.Zero) & ~Vector256.Equals(bits & mantissa, Vector256<ushort>.Zero);
+            }
+            if (seen != Vector256<ushort>.Zero) return true;
+        }
+        for (; i < count; i++)
+            if ((source[i] & 0x7C00) == 0 && (source[i] & 0x03FF) != 0) return true;
+        return false;
+    }
+
     /// <summary>Whether none of <paramref name="count"/> fp16 values has the all-ones exponent of infinities and NaNs.</summary>
     public static bool AllHalvesFinite(ushort* source, long count)
     {

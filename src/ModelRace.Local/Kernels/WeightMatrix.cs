@@ -18,6 +18,7 @@ public readonly unsafe struct WeightMatrix
         Columns = columns;
         RowBytes = GgmlTypeInfo.RowBytes(type, columns);
         HalvesAllFinite = type != GgmlType.F16 || Simd.AllHalvesFinite((ushort*)data, (long)rows * columns);
+        HasSubnormalHalves = type == GgmlType.F16 && Simd.AnyHalfSubnormal((ushort*)data, (long)rows * columns);
     }
 
     public string Name { get; }
@@ -31,6 +32,8 @@ public readonly unsafe struct WeightMatrix
     /// may take <see cref="FloatTiles"/>' shortcut that cannot represent them. True for every other type.
     /// </summary>
     public bool HalvesAllFinite { get; }
+    /// <summary>F16 only: some weight is an fp16 subnormal (nonzero, below 2⁻¹⁴), checked once like <see cref="HalvesAllFinite"/>.</summary>
+    public bool HasSubnormalHalves { get; }
 
     public byte* Row(int index) => Data + index * RowBytes;
 
