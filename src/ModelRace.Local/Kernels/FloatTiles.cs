@@ -53,11 +53,30 @@ internal static unsafe class FloatTiles
     /// Whether a multiply-add with a subnormal input stalls here. The shortcut turns fp16 subnormals into float
     /// subnormals, and Intel cores take a microcode assist for each such multiply-add: on an Emerald Rapids Xeon, 623
     /// subnormal halves among 524,288 weights (random, as a synthesized model has them) made four chats' decode tiles
-    /// 2.3–3.1× slower (932–1,291 ns per 2048-column row against 414–416 with those halves zeroed); Zen 3 showed no such
-    /// cost. With several chats such a matrix goes through the buffer instead, whose exact widening meets each
-    /// subnormal once per tile rather than once per chat; one chat keeps the shortcut, which meets it once either way.
+    /// 2.3–3.1× slower (932–1,291 ns per 2048-column row against 414–416 with those halves zeroed), and a synthesized
+    /// TinyLlama F16 file decoded one chat at 4.09–4.18 tok/s against 5.45–6.08 with its subnormals zeroed. Zen 3
+    /// showed no such cost. There, <see cref="GuardedHalfTile4x1"/> widens the runs that hold one without subnormals.
     /// </summary>
-    private static readonly bool SubnormalsStall = Simd.IsIntel;
+    internal static readonly bool SubnormalsStall = Simd.IsIntel;
+
+    /// <summary>Halves per bit of <see cref="WeightMatrix.SubnormalLines"/>: 64 bytes, one cache line of a row.</summary>
+    internal const int SubnormalLineHalves = 32;
+
+    /// <summary>One bit per run of 32 halves of each row (row-major, rows padded to whole runs), set where the run holds a subnormal.</summary>
+    internal static ulong[] MapSubnormalLines(ushort* data, int rows, int columns)
+    {
+        var linesPerRow = (columns + SubnormalLineHalves - 1) / SubnormalLineHalves;
+        var map = new ulong[((long)rows * linesPerRow + 63) / 64];
+        for (var row = 0; row < rows; row++)
+            for (var line = 0; line < linesPerRow; line++)
+            {
+                var start = line * SubnormalLineHalves;
+                if (!Simd.AnyHalfSubnormal(data + (long)row * columns + start, Math.Min(SubnormalLineHalves, columns - start))) continue;
+                var bit = (long)row * linesPerRow + line;
+                map[bit / 64] |= 1UL << (int)(bit % 64);
+            }
+        return map;
+    }
 
     /// <summary>2¹¹², which the shortcut's weights lack and its activations gain.</summary>
     private static readonly Vector256<float> HalfRebias = Vector256.Create(BitConverter.UInt32BitsToSingle(0x77800000));
@@ -69,13 +88,19 @@ internal static unsafe class FloatTiles
     public static void Multiply(in WeightMatrix w, int firstRow, int rowCount, float* x, int batch, float* y)
     {
         var columns = w.Columns;
-        if (w.Type == GgmlType.F16 && rowCount == RowsPerTile && batch <= MostRowsWidenedInRegisters && w.HalvesAllFinite
-            && (batch == 1 || !(w.HasSubnormalHalves && SubnormalsStall)))
+        if (w.Type == GgmlType.F16 && rowCount == RowsPerTile && batch <= MostRowsWidenedInRegisters && w.HalvesAllFinite)
         {
             // Decoding: each weight is used a few times, so widen it in registers rather than through a buffer; the
             // four rows stay in cache for the second and later activation rows.
+            var linesPerRow = (columns + SubnormalLineHalves - 1) / SubnormalLineHalves;
             for (var activationRow = 0; activationRow < batch; activationRow++)
-                HalfTile4x1((ushort*)w.Row(firstRow), w.RowBytes / 2, x + (long)activationRow * columns, columns, y + (long)activationRow * w.Rows + firstRow);
+            {
+                var output = y + (long)activationRow * w.Rows + firstRow;
+                if (w.SubnormalLines is { } lines)
+                    fixed (ulong* map = lines)
+                        GuardedHalfTile4x1((ushort*)w.Row(firstRow), w.RowBytes / 2, x + (long)activationRow * columns, columns, output, map, (long)firstRow * linesPerRow, linesPerRow);
+                else HalfTile4x1((ushort*)w.Row(firstRow), w.RowBytes / 2, x + (long)activationRow * columns, columns, output);
+            }
             return;
         }
         var buffer = t_widenedRows is { } existing && existing.Length >= RowsPerTile * columns ? existing : (t_widenedRows = new AlignedBuffer<float>(RowsPerTile * columns)).Value;
@@ -233,9 +258,27 @@ internal static unsafe class FloatTiles
         }
         // The last columns short of a whole line, without the prefetches (testing k for a prefetch inside one loop
         // instead cost a quarter of F16 decoding speed side by side).
+        FinishHalfTile(w0, w1, w2, w3, x, k, columns, y, exact: false, a0, a1, a2, a3);
+    }
+
+    /// <summary>The columns after the last whole run of 32, eight at a time (by the shortcut or exactly), then the sums.</summary>
+    /// <remarks>Inlined, with <paramref name="exact"/> a constant: called after a kernel's loop, a method kept its accumulators on the stack.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishHalfTile(ushort* w0, ushort* w1, ushort* w2, ushort* w3, float* x, int k, int columns, float* y, bool exact,
+        Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3)
+    {
         for (; k + 8 <= columns; k += 8)
         {
-            var xv = Vector256.Load(x + k) * rebias;
+            if (exact)
+            {
+                var v = Vector256.Load(x + k);
+                a0 = Fma.MultiplyAdd(ExactHalves(w0 + k), v, a0);
+                a1 = Fma.MultiplyAdd(ExactHalves(w1 + k), v, a1);
+                a2 = Fma.MultiplyAdd(ExactHalves(w2 + k), v, a2);
+                a3 = Fma.MultiplyAdd(ExactHalves(w3 + k), v, a3);
+                continue;
+            }
+            var xv = Vector256.Load(x + k) * HalfRebias;
             a0 = Fma.MultiplyAdd(ScaledDownHalves(w0 + k), xv, a0);
             a1 = Fma.MultiplyAdd(ScaledDownHalves(w1 + k), xv, a1);
             a2 = Fma.MultiplyAdd(ScaledDownHalves(w2 + k), xv, a2);
@@ -245,6 +288,67 @@ internal static unsafe class FloatTiles
         y[1] = FinishHalves(a1, w1, x, k, columns);
         y[2] = FinishHalves(a2, w2, x, k, columns);
         y[3] = FinishHalves(a3, w3, x, k, columns);
+    }
+
+    /// <summary>
+    /// As <see cref="HalfTile4x1"/> for a matrix whose subnormal halves would stall it: a run of 32 halves that holds
+    /// one (<paramref name="subnormalLines"/>, from bit <paramref name="firstLine"/>, <paramref name="linesPerRow"/> a
+    /// row) is widened exactly and meets the activation unscaled. Its products are the same exact numbers either way, so
+    /// every multiply-add rounds as the shortcut's would and the bits do not change.
+    /// </summary>
+    private static void GuardedHalfTile4x1(ushort* w0, long rowStride, float* x, int columns, float* y, ulong* subnormalLines, long firstLine, long linesPerRow)
+    {
+        ushort* w1 = w0 + rowStride, w2 = w1 + rowStride, w3 = w2 + rowStride;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        var rebias = HalfRebias;
+        var k = 0;
+        var ahead = PrefetchRows * rowStride;
+        for (var line = firstLine; k + 32 <= columns; k += 32, line++)
+        {
+            Sse.Prefetch0(w0 + ahead + k);
+            Sse.Prefetch0(w1 + ahead + k);
+            Sse.Prefetch0(w2 + ahead + k);
+            Sse.Prefetch0(w3 + ahead + k);
+            a0 = HalfRun(w0 + k, x + k, a0, rebias, IsSet(subnormalLines, line));
+            a1 = HalfRun(w1 + k, x + k, a1, rebias, IsSet(subnormalLines, line + linesPerRow));
+            a2 = HalfRun(w2 + k, x + k, a2, rebias, IsSet(subnormalLines, line + 2 * linesPerRow));
+            a3 = HalfRun(w3 + k, x + k, a3, rebias, IsSet(subnormalLines, line + 3 * linesPerRow));
+        }
+        // A row's last columns short of a whole run: always the exact widening.
+        FinishHalfTile(w0, w1, w2, w3, x, k, columns, y, exact: true, a0, a1, a2, a3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsSet(ulong* map, long bit) => (map[bit >> 6] & (1UL << (int)(bit & 63))) != 0;
+
+    /// <summary>32 weights of one row into its accumulator, eight at a time, by the shortcut or exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> HalfRun(ushort* w, float* x, Vector256<float> acc, Vector256<float> rebias, bool holdsSubnormal)
+    {
+        if (holdsSubnormal)
+        {
+            for (var j = 0; j < 32; j += 8) acc = Fma.MultiplyAdd(ExactHalves(w + j), Vector256.Load(x + j), acc);
+            return acc;
+        }
+        for (var j = 0; j < 32; j += 8) acc = Fma.MultiplyAdd(ScaledDownHalves(w + j), Vector256.Load(x + j) * rebias, acc);
+        return acc;
+    }
+
+    /// <summary>
+    /// Eight finite fp16 values as floats, exactly and without a float subnormal on the way: the exponent is rebiased by
+    /// an integer add, which is exact for normal halves; a subnormal (or zero) half then reads 2⁻¹⁵·(1 + m/1024), and
+    /// (that − 2⁻¹⁵)·2 = m·2⁻²⁴ is its value, every step exact on normal floats.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ExactHalves(ushort* source)
+    {
+        var bits = Avx2.ConvertToVector256Int32((short*)source);
+        var magnitude = Avx2.ShiftLeftLogical(bits, 13) & Vector256.Create(0x0FFFE000);
+        var rebiased = (magnitude + Vector256.Create(112 << 23)).AsSingle();
+        var small = (rebiased - Vector256.Create(1f / 32768)) * Vector256.Create(2f);
+        var isSmall = Vector256.LessThan(magnitude, Vector256.Create(1 << 23)).AsSingle();
+        var value = Vector256.ConditionalSelect(isSmall, small, rebiased);
+        return (value.AsInt32() | (bits & Vector256.Create(unchecked((int)0x80000000)))).AsSingle();
     }
 
     /// <summary>

@@ -19,6 +19,7 @@ public readonly unsafe struct WeightMatrix
         RowBytes = GgmlTypeInfo.RowBytes(type, columns);
         HalvesAllFinite = type != GgmlType.F16 || Simd.AllHalvesFinite((ushort*)data, (long)rows * columns);
         HasSubnormalHalves = type == GgmlType.F16 && Simd.AnyHalfSubnormal((ushort*)data, (long)rows * columns);
+        SubnormalLines = HasSubnormalHalves && FloatTiles.SubnormalsStall ? FloatTiles.MapSubnormalLines((ushort*)data, rows, columns) : null;
     }
 
     public string Name { get; }
@@ -34,6 +35,12 @@ public readonly unsafe struct WeightMatrix
     public bool HalvesAllFinite { get; }
     /// <summary>F16 only: some weight is an fp16 subnormal (nonzero, below 2⁻¹⁴), checked once like <see cref="HalvesAllFinite"/>.</summary>
     public bool HasSubnormalHalves { get; }
+    /// <summary>
+    /// F16 with subnormal halves, on machines where they stall (<see cref="FloatTiles.SubnormalsStall"/>): one bit per
+    /// run of 32 halves of a row (<see cref="FloatTiles.MapSubnormalLines"/>), set where the run holds a subnormal.
+    /// Null elsewhere.
+    /// </summary>
+    public ulong[]? SubnormalLines { get; }
 
     public byte* Row(int index) => Data + index * RowBytes;
 
