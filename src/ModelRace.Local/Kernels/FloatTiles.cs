@@ -62,9 +62,13 @@ internal static unsafe class FloatTiles
     /// <summary>Halves per bit of <see cref="WeightMatrix.SubnormalLines"/>: 64 bytes, one cache line of a row.</summary>
     internal const int SubnormalLineHalves = 32;
 
-    /// <summary>One bit per run of 32 halves of each row (row-major, rows padded to whole runs), set where the run holds a subnormal.</summary>
-    internal static ulong[] MapSubnormalLines(ushort* data, int rows, int columns)
+    /// <summary>
+    /// One bit per run of 32 halves of each row (row-major, rows padded to whole runs), set where the run holds a
+    /// subnormal; null when none does.
+    /// </summary>
+    internal static ulong[]? MapSubnormalLines(ushort* data, int rows, int columns)
     {
+        var any = false;
         var linesPerRow = (columns + SubnormalLineHalves - 1) / SubnormalLineHalves;
         var map = new ulong[((long)rows * linesPerRow + 63) / 64];
         for (var row = 0; row < rows; row++)
@@ -74,8 +78,9 @@ internal static unsafe class FloatTiles
                 if (!Simd.AnyHalfSubnormal(data + (long)row * columns + start, Math.Min(SubnormalLineHalves, columns - start))) continue;
                 var bit = (long)row * linesPerRow + line;
                 map[bit / 64] |= 1UL << (int)(bit % 64);
+                any = true;
             }
-        return map;
+        return any ? map : null;
     }
 
     /// <summary>2¹¹², which the shortcut's weights lack and its activations gain.</summary>

@@ -18,8 +18,7 @@ public readonly unsafe struct WeightMatrix
         Columns = columns;
         RowBytes = GgmlTypeInfo.RowBytes(type, columns);
         HalvesAllFinite = type != GgmlType.F16 || Simd.AllHalvesFinite((ushort*)data, (long)rows * columns);
-        HasSubnormalHalves = type == GgmlType.F16 && Simd.AnyHalfSubnormal((ushort*)data, (long)rows * columns);
-        SubnormalLines = HasSubnormalHalves && FloatTiles.SubnormalsStall ? FloatTiles.MapSubnormalLines((ushort*)data, rows, columns) : null;
+        SubnormalLines = type == GgmlType.F16 && FloatTiles.SubnormalsStall ? FloatTiles.MapSubnormalLines((ushort*)data, rows, columns) : null;
     }
 
     public string Name { get; }
@@ -33,12 +32,12 @@ public readonly unsafe struct WeightMatrix
     /// may take <see cref="FloatTiles"/>' shortcut that cannot represent them. True for every other type.
     /// </summary>
     public bool HalvesAllFinite { get; }
-    /// <summary>F16 only: some weight is an fp16 subnormal (nonzero, below 2⁻¹⁴), checked once like <see cref="HalvesAllFinite"/>.</summary>
-    public bool HasSubnormalHalves { get; }
+    /// <summary>F16 only: some weight is an fp16 subnormal (nonzero, below 2⁻¹⁴). A read of the whole tensor on each call; the kernels use <see cref="SubnormalLines"/>.</summary>
+    public bool HasSubnormalHalves => Type == GgmlType.F16 && Simd.AnyHalfSubnormal((ushort*)Data, (long)Rows * Columns);
     /// <summary>
     /// F16 with subnormal halves, on machines where they stall (<see cref="FloatTiles.SubnormalsStall"/>): one bit per
-    /// run of 32 halves of a row (<see cref="FloatTiles.MapSubnormalLines"/>), set where the run holds a subnormal.
-    /// Null elsewhere.
+    /// run of 32 halves of a row (<see cref="FloatTiles.MapSubnormalLines"/>), set where the run holds a subnormal,
+    /// built in one read of the tensor when the matrix is made. Null elsewhere, and for a matrix without subnormals.
     /// </summary>
     public ulong[]? SubnormalLines { get; }
 
