@@ -30,10 +30,23 @@ public sealed unsafe class MatMulTests
     [InlineData(GgmlType.F16)]
     public void Rows_with_an_odd_number_of_blocks(GgmlType type) => CheckBatchedAgainstSingle(type, threads: 1, columns: 5 * 32);
 
+    /// <summary>Float rows may hold any number of values: the last few, short of a vector, are summed one at a time.</summary>
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public void Float_rows_with_columns_short_of_a_whole_vector(GgmlType type) => CheckBatchedAgainstSingle(type, threads: 1, columns: 5 * 32 + 3);
+
     private static void CheckBatchedAgainstSingle(GgmlType type, int threads, int columns)
     {
-        // Eleven activation rows: float weights take them as three 4×3 tiles and a 4×2; quantized ones as two groups of four and three alone.
-        const int rows = 70, batch = 11;
+        // Eleven and fourteen activation rows: float weights take them as 4×3 tiles and a 4×2 (with AVX-512, a paired 4×8
+        // first); quantized ones as groups of four and the rest alone.
+        foreach (var batch in new[] { 11, 14 }) CheckBatchedAgainstSingle(type, threads, columns, batch);
+    }
+
+    private static void CheckBatchedAgainstSingle(GgmlType type, int threads, int columns, int batch)
+    {
+        const int rows = 70;
         var random = new Random(31);
         var weights = Enumerable.Range(0, rows).SelectMany(_ => RandomRow(type, columns, random)).ToArray();
         var input = new ActivationBatch(columns, batch);

@@ -18,13 +18,14 @@ namespace ModelRace.Local.Kernels;
 /// general path.</item>
 /// <item>Otherwise four rows are widened exactly into a per-thread buffer once, and every 4×3 tile of (weight row,
 /// activation row) runs twelve accumulators, so each loaded vector feeds three or four multiply-adds (4×2 and 4×1
-/// tiles take the last activation rows).</item>
+/// tiles take the last activation rows). With AVX-512, eight activation rows at a time go through paired 512-bit
+/// tiles first (FloatTiles.Wide.cs), which keep the same order.</item>
 /// </list>
-/// 256-bit vectors, so any AVX2 machine runs it. The 512-bit version this replaced ran only on AVX-512 machines; on
-/// AMD's (Zen 4 executes a 512-bit operation as two 256-bit halves) it had no more multiply-adds per cycle to offer.
-/// This version has not been measured on an AVX-512 machine yet.
+/// The rest is 256-bit, so any AVX2 machine runs it. An earlier 512-bit version summed 16 lanes, so its bits differed
+/// from the 256-bit kernels', and on AMD's Zen 4 (which executes a 512-bit operation as two 256-bit halves) it had no
+/// more multiply-adds per cycle to offer.
 /// </summary>
-internal static unsafe class FloatTiles
+internal static unsafe partial class FloatTiles
 {
     public const int RowsPerTile = 4;
 
@@ -108,7 +109,8 @@ internal static unsafe class FloatTiles
             }
             return;
         }
-        var buffer = t_widenedRows is { } existing && existing.Length >= RowsPerTile * columns ? existing : (t_widenedRows = new AlignedBuffer<float>(RowsPerTile * columns)).Value;
+        // Room for the four widened rows and, after them, the same rows interleaved in pairs.
+        var buffer = t_widenedRows is { } existing && existing.Length >= 2 * RowsPerTile * columns ? existing : (t_widenedRows = new AlignedBuffer<float>(2 * RowsPerTile * columns)).Value;
         var widened = buffer.Start;
         var rows = stackalloc float*[RowsPerTile];
         for (var i = 0; i < rowCount; i++)
@@ -122,6 +124,14 @@ internal static unsafe class FloatTiles
             }
         }
         var b = 0;
+        if (rowCount == RowsPerTile && PairedRowsSupported && batch >= 8)
+        {
+            float* pair01 = widened + RowsPerTile * columns, pair23 = pair01 + 2 * columns;
+            InterleavePair(rows[0], rows[1], pair01, columns);
+            InterleavePair(rows[2], rows[3], pair23, columns);
+            for (; b + 8 <= batch; b += 8)
+                PairedTile4x8(rows, pair01, pair23, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow, w.Rows);
+        }
         if (rowCount == RowsPerTile)
         {
             for (; b + 3 <= batch; b += 3)
