@@ -39,10 +39,10 @@ public sealed unsafe class MatMulTests
 
     private static void CheckBatchedAgainstSingle(GgmlType type, int threads, int columns)
     {
-        // Eleven and fourteen activation rows: float weights take them as 4×3 tiles and a 4×2 (with AVX-512, a paired 4×8
-        // first); quantized ones as groups of four and the rest alone.
-        // Four are a decode step of four chats (F16 widens each weight once for all four, with AVX-512).
-        foreach (var batch in new[] { 4, 11, 14 }) CheckBatchedAgainstSingle(type, threads, columns, batch);
+        // Float weights take 11, 14 and 18 activation rows as 4×3 tiles and a 4×2 (with AVX-512, paired 4×8 tiles
+        // first: 8+3, 8+3+3, 8+8+2); quantized ones as groups of four and the rest alone. Four are a decode step of
+        // four chats (F16 widens each weight once for all four, with AVX-512).
+        foreach (var batch in new[] { 4, 11, 14, 18 }) CheckBatchedAgainstSingle(type, threads, columns, batch);
     }
 
     private static void CheckBatchedAgainstSingle(GgmlType type, int threads, int columns, int batch)
@@ -117,14 +117,16 @@ public sealed unsafe class MatMulTests
     /// </summary>
     /// <remarks>
     /// Five rows together take the exact widening (more than decoding widens in registers), four the four-chat tile
-    /// (with AVX-512); each alone, the shortcut. Subnormals everywhere, or in a few runs of 32 only, so that the
-    /// kernels guarding against subnormal stalls (on Intel) mix guarded and plain runs within a tile.
+    /// (with AVX-512); each alone, the shortcut. Subnormals everywhere, in two runs of 32 only (so the kernels guarding
+    /// against subnormal stalls, on Intel, mix guarded and plain runs within a tile), or nowhere (no guard). Bits
+    /// cannot show a wrong guard, whose products are the same either way; the run map is checked on its own below.
     /// </remarks>
     [Theory]
-    [InlineData(5, true)]
-    [InlineData(4, true)]
-    [InlineData(4, false)]
-    public void F16_decode_shortcut_gives_the_bits_of_exact_widening_at_the_extremes(int batch, bool subnormalsEverywhere)
+    [InlineData(5, Subnormals.Everywhere)]
+    [InlineData(4, Subnormals.Everywhere)]
+    [InlineData(4, Subnormals.InTwoRuns)]
+    [InlineData(4, Subnormals.None)]
+    public void F16_decode_shortcut_gives_the_bits_of_exact_widening_at_the_extremes(int batch, Subnormals subnormals)
     {
         const int rows = 8, columns = 104;
         var random = new Random(5);
@@ -132,8 +134,11 @@ public sealed unsafe class MatMulTests
         for (var i = 0; i < halves.Length; i++)
             halves[i] = (i % 4) switch
             {
-                0 when subnormalsEverywhere || i is 2 * columns + 40 or 5 * columns + 100 => BitConverter.UInt16BitsToHalf((ushort)(random.Next(1, 1024) | (random.Next(2) << 15))),
+                0 when subnormals == Subnormals.Everywhere || (subnormals == Subnormals.InTwoRuns && i is 2 * columns + 40 or 5 * columns + 64) =>
+                    BitConverter.UInt16BitsToHalf((ushort)(random.Next(1, 1024) | (random.Next(2) << 15))),
                 0 or 1 => (Half)((random.NextDouble() - 0.5) * 60000),
+                // Small weights, kept above fp16's smallest normal (2⁻¹⁴ ≈ 6.1e-5) where none may be subnormal.
+                _ when subnormals == Subnormals.None => (Half)((random.Next(2) * 2 - 1) * (1e-4 + random.NextDouble() * 5e-4)),
                 _ => (Half)((random.NextDouble() - 0.5) * 1e-3),
             };
         var input = new ActivationBatch(columns, batch);
@@ -143,7 +148,36 @@ public sealed unsafe class MatMulTests
         {
             var w = new WeightMatrix("test", GgmlType.F16, (byte*)data, rows, columns);
             Assert.True(w.HalvesAllFinite);
+            Assert.Equal(subnormals != Subnormals.None, w.HasSubnormalHalves);
             AssertBatchedRowsEqualRowsAlone(new MatMul(pool), w, input, batch);
+        }
+    }
+
+    public enum Subnormals { Everywhere, InTwoRuns, None }
+
+    [Fact]
+    public void A_matrix_marks_the_runs_of_32_halves_that_hold_a_subnormal_where_they_stall()
+    {
+        // Three rows of 70 halves: runs 0–31, 32–63 and a short 64–69, three bits a row.
+        const int rows = 3, columns = 70, linesPerRow = 3;
+        var halves = new Half[rows * columns];
+        halves.AsSpan().Fill((Half)0.25f);
+        halves[0 * columns + 33] = Half.Epsilon;
+        halves[2 * columns + 0] = -Half.Epsilon;
+        halves[2 * columns + 69] = BitConverter.UInt16BitsToHalf(0x03FF); // the largest subnormal
+        halves[1 * columns + 5] = BitConverter.UInt16BitsToHalf(0x0400); // the smallest normal: not marked
+        fixed (Half* data = halves)
+        {
+            var w = new WeightMatrix("test", GgmlType.F16, (byte*)data, rows, columns);
+            if (!Simd.IsIntel)
+            {
+                Assert.Null(w.SubnormalLines);
+                return;
+            }
+            var marked = Enumerable.Range(0, rows * linesPerRow).Where(bit => (w.SubnormalLines![bit / 64] & (1UL << (bit % 64))) != 0);
+            Assert.Equal([0 * linesPerRow + 1, 2 * linesPerRow + 0, 2 * linesPerRow + 2], marked);
+            halves[0 * columns + 33] = halves[2 * columns] = halves[2 * columns + 69] = default;
+            Assert.Null(new WeightMatrix("test", GgmlType.F16, (byte*)data, rows, columns).SubnormalLines);
         }
     }
 

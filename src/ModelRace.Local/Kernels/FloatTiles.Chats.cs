@@ -17,7 +17,10 @@ namespace ModelRace.Local.Kernels;
 internal static unsafe partial class FloatTiles
 {
     /// <summary>Whether the four-chat tile fits in registers (AVX-512's 32 vector registers; AVX2 has 16).</summary>
-    internal static readonly bool FourChatTileSupported = Avx512F.IsSupported;
+    private static readonly bool FourChatTileSupported = Avx512F.IsSupported;
+
+    /// <summary>The activation rows (chats) <see cref="HalfTile4x4"/> takes.</summary>
+    private const int ChatsPerHalfTile = 4;
 
     /// <summary>
     /// Four consecutive F16 rows of finite values against four activation rows (<paramref name="x"/>, one after another);

@@ -42,7 +42,7 @@ internal static unsafe partial class FloatTiles
     private const int MostRowsWidenedInRegisters = 4;
 
     /// <summary>
-    /// How far ahead <see cref="HalfTile4x1"/> asks for weights, in rows: a tile reads four rows side by side, so it
+    /// How far ahead the F16 decode tiles (<see cref="HalfTile4x1"/> and its kin) ask for weights, in rows: a tile reads four rows side by side, so it
     /// asks for the next tile's four rows at the column in hand. Measured side by side on F16 decoding (one sitting),
     /// this beat asking 2 KiB ahead along each row by 1.3–1.5×: with 4 KiB rows, 2 KiB ahead was mostly lines that the
     /// tile's other rows were about to read anyway. Past a matrix's last tile the prefetches name lines that are never
@@ -56,7 +56,8 @@ internal static unsafe partial class FloatTiles
     /// subnormal halves among 524,288 weights (random, as a synthesized model has them) made four chats' decode tiles
     /// 2.3–3.1× slower (932–1,291 ns per 2048-column row against 414–416 with those halves zeroed), and a synthesized
     /// TinyLlama F16 file decoded one chat at 4.09–4.18 tok/s against 5.45–6.08 with its subnormals zeroed. Zen 3
-    /// showed no such cost. There, <see cref="GuardedHalfTile4x1"/> widens the runs that hold one without subnormals.
+    /// showed no such cost. There, <see cref="GuardedHalfTile4x1"/> and <see cref="HalfTile4x4"/> widen the runs that
+    /// hold one without subnormals.
     /// </summary>
     internal static readonly bool SubnormalsStall = Simd.IsIntel;
 
@@ -99,7 +100,7 @@ internal static unsafe partial class FloatTiles
             // Decoding: each weight is used a few times, so widen it in registers rather than through a buffer; the
             // four rows stay in cache for the second and later activation rows.
             var linesPerRow = (columns + SubnormalLineHalves - 1) / SubnormalLineHalves;
-            if (batch == 4 && FourChatTileSupported)
+            if (batch == ChatsPerHalfTile && FourChatTileSupported)
             {
                 fixed (ulong* map = w.SubnormalLines)
                     HalfTile4x4((ushort*)w.Row(firstRow), w.RowBytes / 2, x, columns, y + firstRow, w.Rows, map, (long)firstRow * linesPerRow, linesPerRow);
@@ -115,8 +116,9 @@ internal static unsafe partial class FloatTiles
             }
             return;
         }
-        // Room for the four widened rows and, after them, the same rows interleaved in pairs.
-        var buffer = t_widenedRows is { } existing && existing.Length >= 2 * RowsPerTile * columns ? existing : (t_widenedRows = new AlignedBuffer<float>(2 * RowsPerTile * columns)).Value;
+        // Room for the four widened rows and, where paired tiles run, the same rows interleaved in pairs after them.
+        var bufferLength = (PairedRowsSupported ? 2 : 1) * RowsPerTile * columns;
+        var buffer = t_widenedRows is { } existing && existing.Length >= bufferLength ? existing : (t_widenedRows = new AlignedBuffer<float>(bufferLength)).Value;
         var widened = buffer.Start;
         var rows = stackalloc float*[RowsPerTile];
         for (var i = 0; i < rowCount; i++)
@@ -130,12 +132,12 @@ internal static unsafe partial class FloatTiles
             }
         }
         var b = 0;
-        if (rowCount == RowsPerTile && PairedRowsSupported && batch >= 8)
+        if (rowCount == RowsPerTile && PairedRowsSupported && batch >= ActivationRowsPerPairedTile)
         {
             float* pair01 = widened + RowsPerTile * columns, pair23 = pair01 + 2 * columns;
             InterleavePair(rows[0], rows[1], pair01, columns);
             InterleavePair(rows[2], rows[3], pair23, columns);
-            for (; b + 8 <= batch; b += 8)
+            for (; b + ActivationRowsPerPairedTile <= batch; b += ActivationRowsPerPairedTile)
                 PairedTile4x8(rows, pair01, pair23, x + (long)b * columns, columns, y + (long)b * w.Rows + firstRow, w.Rows);
         }
         if (rowCount == RowsPerTile)
