@@ -11,12 +11,16 @@ namespace ModelRace.Local.Kernels;
 /// interleaved into a buffer once per tile (eight columns of the first, eight of the second, …), so the multiply-adds
 /// need no shuffles; each activation vector is broadcast to both halves by its load.
 /// <para>Measured on an Emerald Rapids Xeon (one thread, 2048 columns, 128 activation rows, ns per weight row): F32
-/// 7,294 with 4×3 tiles of 256 bits, 6,517 with paired 4×4 tiles (since dropped), 5,530 with paired 4×8; a synthesized TinyLlama F16
-/// prompt of 128 tokens ran 36–38 tok/s against 26–30 on one thread, and 70–74 against 45–52 on two.</para>
+/// 7,294 with 4×3 tiles of 256 bits, 6,517 with paired 4×4 tiles (since dropped), 5,530 with paired 4×8; a
+/// synthesized TinyLlama F16 prompt of 128 tokens ran 36–38 tok/s against 26–30 on one thread, and 70–74 against
+/// 45–52 on two.</para>
 /// </summary>
 internal static unsafe partial class FloatTiles
 {
-    /// <summary>Where .NET accelerates 512-bit vectors. Measured on an Emerald Rapids Xeon (two 512-bit multiply-add pipes) only, not on AMD's Zen 4.</summary>
+    /// <summary>
+    /// Where .NET accelerates 512-bit vectors. Measured on an Emerald Rapids Xeon (two 512-bit multiply-add pipes)
+    /// only, not on AMD's Zen 4.
+    /// </summary>
     private static readonly bool PairedRowsSupported = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>The activation rows each paired tile takes (<see cref="PairedTile4x8"/>).</summary>

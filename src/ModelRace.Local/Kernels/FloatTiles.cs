@@ -42,8 +42,8 @@ internal static unsafe partial class FloatTiles
     private const int MostRowsWidenedInRegisters = 4;
 
     /// <summary>
-    /// How far ahead the F16 decode tiles (<see cref="HalfTile4x1"/> and its kin) ask for weights, in rows: a tile reads four rows side by side, so it
-    /// asks for the next tile's four rows at the column in hand. Measured side by side on F16 decoding (one sitting),
+    /// How far ahead the F16 decode tiles (<see cref="HalfTile4x1"/> and its kin) ask for weights, in rows: a tile
+    /// reads four rows side by side, so it asks for the next tile's four rows at the column in hand. Measured side by side on F16 decoding (one sitting),
     /// this beat asking 2 KiB ahead along each row by 1.3–1.5×: with 4 KiB rows, 2 KiB ahead was mostly lines that the
     /// tile's other rows were about to read anyway. Past a matrix's last tile the prefetches name lines that are never
     /// used, which costs little and cannot fault.
