@@ -59,18 +59,10 @@ internal static unsafe partial class FloatTiles
         }
         // A row's last columns short of a whole run, per chat: exactly where subnormals stall, else by the shortcut
         // (the same products either way).
-        if (guarded)
-        {
-            FinishHalfTile(w0, w1, w2, w3, x0, k, columns, y, exact: true, a00, a10, a20, a30);
-            FinishHalfTile(w0, w1, w2, w3, x1, k, columns, y + yStride, exact: true, a01, a11, a21, a31);
-            FinishHalfTile(w0, w1, w2, w3, x2, k, columns, y + 2 * yStride, exact: true, a02, a12, a22, a32);
-            FinishHalfTile(w0, w1, w2, w3, x3, k, columns, y + 3 * yStride, exact: true, a03, a13, a23, a33);
-            return;
-        }
-        FinishHalfTile(w0, w1, w2, w3, x0, k, columns, y, exact: false, a00, a10, a20, a30);
-        FinishHalfTile(w0, w1, w2, w3, x1, k, columns, y + yStride, exact: false, a01, a11, a21, a31);
-        FinishHalfTile(w0, w1, w2, w3, x2, k, columns, y + 2 * yStride, exact: false, a02, a12, a22, a32);
-        FinishHalfTile(w0, w1, w2, w3, x3, k, columns, y + 3 * yStride, exact: false, a03, a13, a23, a33);
+        FinishHalfTile(w0, w1, w2, w3, x0, k, columns, y, exact: guarded, a00, a10, a20, a30);
+        FinishHalfTile(w0, w1, w2, w3, x1, k, columns, y + yStride, exact: guarded, a01, a11, a21, a31);
+        FinishHalfTile(w0, w1, w2, w3, x2, k, columns, y + 2 * yStride, exact: guarded, a02, a12, a22, a32);
+        FinishHalfTile(w0, w1, w2, w3, x3, k, columns, y + 3 * yStride, exact: guarded, a03, a13, a23, a33);
     }
 
     /// <summary>Eight weights of one row, widened once, into that row's accumulator for each of the four chats.</summary>

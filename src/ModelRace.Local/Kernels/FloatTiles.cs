@@ -285,7 +285,10 @@ internal static unsafe partial class FloatTiles
     }
 
     /// <summary>The columns after the last whole run of 32, eight at a time (by the shortcut or exactly), then the sums.</summary>
-    /// <remarks>Inlined, with <paramref name="exact"/> a constant: called after a kernel's loop, a method kept its accumulators on the stack.</remarks>
+    /// <remarks>
+    /// Inlined: called after a kernel's loop, a method kept its accumulators on the stack. The one-chat kernels pass
+    /// <paramref name="exact"/> as a constant; the four-chat tile passes whether its matrix is guarded.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FinishHalfTile(ushort* w0, ushort* w1, ushort* w2, ushort* w3, float* x, int k, int columns, float* y, bool exact,
         Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3)
