@@ -203,6 +203,55 @@ public sealed unsafe class KernelDotTests
         }
     }
 
+    [Theory]
+    [InlineData(-128)]
+    [InlineData(127)]
+    [InlineData(-127)]
+    public void Q8_0_four_row_kernel_is_exact_where_weights_and_activations_are_at_their_extremes(int weight)
+    {
+        // Activations of ±127/128 quantize to ±127 with a scale of 1/128; against weights of −128 the offset kernel's
+        // sums reach their largest magnitude, where an offset or sign slip would show. With power-of-two scales and
+        // sums below 2²⁴ every float step is exact, so the result is known to the bit. 17 blocks: an odd one is left.
+        const int columns = 544, batch = 4;
+        var row = new byte[columns / 32 * 34];
+        for (var b = 0; b < columns / 32; b++)
+        {
+            BinaryPrimitives.WriteHalfLittleEndian(row.AsSpan(b * 34), (Half)0.0625);
+            row.AsSpan(b * 34 + 2, 32).Fill(unchecked((byte)(sbyte)weight));
+        }
+        var values = new float[batch * columns];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = 127f / 128 * ((i / columns) switch { 0 => 1, 1 => -1, 2 => i % 2 == 0 ? 1 : -1, _ => i % 3 == 0 ? -1 : 1 });
+        var activations = new QuantizedActivations(GgmlType.Q8_0, columns, batch);
+        activations.Quantize(values);
+        var together = new float[batch];
+        fixed (byte* p = row)
+        fixed (float* y = together)
+        {
+            QuantizedDot.DotRows(GgmlType.Q8_0, p, activations, 0, batch, y, 1);
+            for (var b = 0; b < batch; b++)
+            {
+                var quantSum = 0L;
+                for (var i = 0; i < columns; i++) quantSum += activations.QuantsOf(b)[i];
+                Assert.Equal(1f / 128, activations.ScalesOf(b)[0]);
+                Assert.Equal((float)(weight * quantSum / 2048.0), together[b]);
+                Assert.Equal(QuantizedDot.ScalarDot(GgmlType.Q8_0, p, activations, b), together[b]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Offset_activations_are_the_quants_plus_128_where_the_four_row_Q8_0_kernel_reads_them()
+    {
+        if (!QuantizedDot.Q8_0TakesOffsetActivations) Assert.Skip("this machine has no VNNI, so the four-row Q8_0 kernel reads signed quants");
+        const int columns = 96, batch = 3;
+        var activations = new QuantizedActivations(GgmlType.Q8_0, columns, batch);
+        activations.Quantize(RandomVector(batch * columns, new Random(41)));
+        for (var b = 0; b < batch; b++)
+            for (var i = 0; i < columns; i++)
+                Assert.Equal(activations.QuantsOf(b)[i] + 128, activations.OffsetQuantsOf(b)[i]);
+    }
+
     [Fact]
     public void Widening_halves_is_exact_for_every_fp16_value()
     {

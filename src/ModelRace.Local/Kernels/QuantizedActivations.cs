@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using ModelRace.Local.Gguf;
 
 namespace ModelRace.Local.Kernels;
@@ -28,6 +30,7 @@ public sealed unsafe class QuantizedActivations
         var wide = format == GgmlType.Q8_0 && QuantizedDot.Q8_0TakesWideActivations;
         _wideQuants = new AlignedBuffer<short>(wide ? length * batch : 0);
         _scalePairs = new AlignedBuffer<float>(wide ? length / 64 * 8 * batch : 0);
+        _offsetQuants = new AlignedBuffer<byte>(format == GgmlType.Q8_0 && QuantizedDot.Q8_0TakesOffsetActivations ? length * batch : 0);
     }
 
     private readonly AlignedBuffer<sbyte> _quants;
@@ -35,6 +38,7 @@ public sealed unsafe class QuantizedActivations
     private readonly AlignedBuffer<short> _groupSums;
     private readonly AlignedBuffer<short> _wideQuants;
     private readonly AlignedBuffer<float> _scalePairs;
+    private readonly AlignedBuffer<byte> _offsetQuants;
 
     /// <summary>Quants of batch row <paramref name="row"/>: Length values.</summary>
     public sbyte* QuantsOf(int row) => _quants.Start + (long)row * Length;
@@ -42,6 +46,12 @@ public sealed unsafe class QuantizedActivations
     public float* ScalesOf(int row) => _scales.Start + (long)row * (Length / BlockSize);
     /// <summary>The int16 copy of batch row <paramref name="row"/>'s quants, where <see cref="WideQuants"/> is kept.</summary>
     public short* WideQuantsOf(int row) => _wideQuants.Start + (long)row * Length;
+    /// <summary>
+    /// Q8_0 on machines where <see cref="QuantizedDot.Q8_0TakesOffsetActivations"/>: batch row <paramref name="row"/>'s
+    /// quants plus 128, as unsigned bytes (q XOR 0x80), the operand vpdpbusd takes unsigned. Made once per row here,
+    /// they are read by every weight row.
+    /// </summary>
+    public byte* OffsetQuantsOf(int row) => _offsetQuants.Start + (long)row * Length;
     /// <summary>Q8_K group sums of batch row <paramref name="row"/>: one per 16 quants.</summary>
     public short* GroupSumsOf(int row) => _groupSums.Start + (long)row * (Length / 16);
     /// <summary>The <see cref="ScalePairs"/> of batch row <paramref name="row"/>: eight floats per pair of blocks.</summary>
@@ -104,6 +114,8 @@ public sealed unsafe class QuantizedActivations
         }
         if (_wideQuants.Length > 0)
             for (var row = 0; row < Rows; row++) WidenInPairs(row);
+        if (_offsetQuants.Length > 0)
+            TensorPrimitives.Xor(_quants.Span[..(Rows * Length)], sbyte.MinValue, MemoryMarshal.Cast<byte, sbyte>(_offsetQuants.Span[..(Rows * Length)]));
     }
 
     private void WidenInPairs(int row)

@@ -8,6 +8,8 @@ namespace ModelRace.Local.Kernels;
 /// Q8_0 weights (fp16 scale + 32 signed bytes) and Q4_0 weights (fp16 scale + 16 bytes of nibbles, offset 8) against
 /// Q8_0 activations. The two differ only in how a block's 32 weights are loaded; the loops are shared, each entry point
 /// naming the type as a struct type argument, for which the JIT compiles the loop apart with the flag folded away.
+/// Q8_0's four-row kernel is elsewhere: on VNNI machines it reads offset activations (QuantizedDot.Q8_0Offset.cs), on
+/// AVX2 machines int16-widened ones (QuantizedDot.Q8_0Wide.cs).
 /// </summary>
 public static unsafe partial class QuantizedDot
 {
@@ -19,9 +21,6 @@ public static unsafe partial class QuantizedDot
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static float VectorDotQ4_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family<Yes>(row, x, activation);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ8_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4<No>(row, x, first, y, yStride);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void VectorDotQ4_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4<Yes>(row, x, first, y, yStride);
