@@ -15,8 +15,8 @@ namespace ModelRace.Local.Kernels;
 /// 128·Σw the offset adds is taken off by starting each sum at −128·Σw, worked out once per weight block for all four
 /// rows. The integer sums are exact both ways, so they are the same, and each row still sums its blocks in the
 /// one-row kernel's order (even blocks in one accumulator, odd in another, the same float products): a row's result
-/// does not depend on the batch it came in. Measured in cache on 2048-column rows in batches of 128 (best of five, three
-/// alternating rounds), 57 ns a row against 67–79 for the byte kernel. Working out the scale products eight blocks at a
+/// does not depend on the batch it came in. Measured in cache on 2048-column rows in batches of 128 (best of five,
+/// alternating with the byte kernel), 53–67 ns a row against 67–83. Working out the scale products eight blocks at a
 /// time into a buffer, read back broadcast by the multiply-add, was slower (62–94 ns): the two gathers and the
 /// store-to-load round trip cost more than the multiplies they spared.
 /// </remarks>
