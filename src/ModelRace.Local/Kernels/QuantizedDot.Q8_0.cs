@@ -6,10 +6,10 @@ namespace ModelRace.Local.Kernels;
 
 /// <summary>
 /// Q8_0 weights (fp16 scale + 32 signed bytes) and Q4_0 weights (fp16 scale + 16 bytes of nibbles, offset 8) against
-/// Q8_0 activations. The two differ only in how a block's 32 weights are loaded; the loops are shared, each entry point
-/// naming the type as a struct type argument, for which the JIT compiles the loop apart with the flag folded away.
-/// Q8_0's four-row kernel is elsewhere: on VNNI machines it reads offset activations (QuantizedDot.Q8_0Offset.cs), on
-/// AVX2 machines int16-widened ones (QuantizedDot.Q8_0Wide.cs).
+/// Q8_0 activations. The two differ only in how a block's 32 weights are loaded; the one-row loop is shared, each entry
+/// point naming the type as a struct type argument, for which the JIT compiles the loop apart with the flag folded
+/// away. The four-row loop here is Q4_0's alone: Q8_0's reads offset activations on VNNI machines
+/// (QuantizedDot.Q8_0Offset.cs) and int16-widened ones on AVX2 machines (QuantizedDot.Q8_0Wide.cs).
 /// </summary>
 public static unsafe partial class QuantizedDot
 {
@@ -23,7 +23,30 @@ public static unsafe partial class QuantizedDot
     private static float VectorDotQ4_0(byte* row, QuantizedActivations x, int activation) => Q8_0Family<Yes>(row, x, activation);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void VectorDotQ4_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride) => Q8_0FamilyX4<Yes>(row, x, first, y, yStride);
+    private static void VectorDotQ4_0x4(byte* row, QuantizedActivations x, int first, float* y, long yStride)
+    {
+        var blocks = x.Length / 32;
+        sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
+        float* d0 = x.ScalesOf(first), d1 = x.ScalesOf(first + 1), d2 = x.ScalesOf(first + 2), d3 = x.ScalesOf(first + 3);
+        Vector256<float> even0 = default, even1 = default, even2 = default, even3 = default;
+        Vector256<float> odd0 = default, odd1 = default, odd2 = default, odd3 = default;
+        var end = row + (long)(blocks & ~1) * Q4_0BlockBytes;
+        // One offset walks all four activation rows (quants 32 per block, scales one per block).
+        long o = 0, b = 0;
+        for (; row < end; row += 2 * Q4_0BlockBytes, o += 64, b += 2)
+        {
+            PrefetchAhead(row, 2 * Q4_0BlockBytes);
+            Q4_0BlockX4(row, q0 + o, q1 + o, q2 + o, q3 + o, d0 + b, d1 + b, d2 + b, d3 + b, ref even0, ref even1, ref even2, ref even3);
+            Q4_0BlockX4(row + Q4_0BlockBytes, q0 + o + 32, q1 + o + 32, q2 + o + 32, q3 + o + 32, d0 + b + 1, d1 + b + 1, d2 + b + 1, d3 + b + 1,
+                ref odd0, ref odd1, ref odd2, ref odd3);
+        }
+        if ((blocks & 1) != 0)
+            Q4_0BlockX4(row, q0 + o, q1 + o, q2 + o, q3 + o, d0 + b, d1 + b, d2 + b, d3 + b, ref even0, ref even1, ref even2, ref even3);
+        y[0] = Vector256.Sum(even0 + odd0);
+        y[yStride] = Vector256.Sum(even1 + odd1);
+        y[2 * yStride] = Vector256.Sum(even2 + odd2);
+        y[3 * yStride] = Vector256.Sum(even3 + odd3);
+    }
 
     /// <summary>The 32 weights of a block as signed bytes (Q4_0: low nibbles are weights 0–15, high nibbles 16–31, less 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -64,43 +87,14 @@ public static unsafe partial class QuantizedDot
     }
 
     /// <summary>
-    /// One weight row against four activation rows: each weight block is loaded and made unsigned once. Each row sums
-    /// in the same order as <see cref="Q8_0Family"/>, so a result never depends on the batch it came in.
+    /// One Q4_0 weight block, loaded and made unsigned once, met by four activation rows. Each row sums in the same
+    /// order as <see cref="Q8_0Family"/>, so a result never depends on the batch it came in.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q8_0FamilyX4<TQ4_0>(byte* row, QuantizedActivations x, int first, float* y, long yStride) where TQ4_0 : struct, IFlag
-    {
-        var isQ4_0 = TQ4_0.Value;
-        var blockBytes = isQ4_0 ? Q4_0BlockBytes : Q8_0BlockBytes;
-        var blocks = x.Length / 32;
-        sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
-        float* d0 = x.ScalesOf(first), d1 = x.ScalesOf(first + 1), d2 = x.ScalesOf(first + 2), d3 = x.ScalesOf(first + 3);
-        Vector256<float> even0 = default, even1 = default, even2 = default, even3 = default;
-        Vector256<float> odd0 = default, odd1 = default, odd2 = default, odd3 = default;
-        var end = row + (long)(blocks & ~1) * blockBytes;
-        // One offset walks all four activation rows (quants 32 per block, scales one per block).
-        long o = 0, b = 0;
-        for (; row < end; row += 2 * blockBytes, o += 64, b += 2)
-        {
-            PrefetchAhead(row, 2 * blockBytes);
-            BlockX4(row, isQ4_0, q0 + o, q1 + o, q2 + o, q3 + o, d0 + b, d1 + b, d2 + b, d3 + b, ref even0, ref even1, ref even2, ref even3);
-            BlockX4(row + blockBytes, isQ4_0, q0 + o + 32, q1 + o + 32, q2 + o + 32, q3 + o + 32, d0 + b + 1, d1 + b + 1, d2 + b + 1, d3 + b + 1,
-                ref odd0, ref odd1, ref odd2, ref odd3);
-        }
-        if ((blocks & 1) != 0)
-            BlockX4(row, isQ4_0, q0 + o, q1 + o, q2 + o, q3 + o, d0 + b, d1 + b, d2 + b, d3 + b, ref even0, ref even1, ref even2, ref even3);
-        y[0] = Vector256.Sum(even0 + odd0);
-        y[yStride] = Vector256.Sum(even1 + odd1);
-        y[2 * yStride] = Vector256.Sum(even2 + odd2);
-        y[3 * yStride] = Vector256.Sum(even3 + odd3);
-    }
-
-    /// <summary>One weight block, loaded and made unsigned once, met by four activation rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BlockX4(byte* block, bool isQ4_0, sbyte* q0, sbyte* q1, sbyte* q2, sbyte* q3, float* d0, float* d1, float* d2, float* d3,
+    private static void Q4_0BlockX4(byte* block, sbyte* q0, sbyte* q1, sbyte* q2, sbyte* q3, float* d0, float* d1, float* d2, float* d3,
         ref Vector256<float> acc0, ref Vector256<float> acc1, ref Vector256<float> acc2, ref Vector256<float> acc3)
     {
-        var w = LoadBlock(block, isQ4_0);
+        var w = LoadBlock(block, isQ4_0: true);
         var magnitude = Avx2.Abs(w);
         var weightScale = Vector256.Create(Simd.HalfToFloat[*(ushort*)block]);
         acc0 = Q8_0Step(acc0, magnitude, w, q0, weightScale, d0);
