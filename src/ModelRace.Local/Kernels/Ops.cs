@@ -59,8 +59,8 @@ public static class Ops
                 if (adjacentPairs) { a = 2 * i; b = 2 * i + 1; }
                 else { a = i; b = i + pairs; }
                 float x0 = head[a], x1 = head[b];
-                head[a] = x0 * cos[i] - x1 * sin[i];
-                head[b] = x0 * sin[i] + x1 * cos[i];
+                head[a] = MathF.FusedMultiplyAdd(x0, cos[i], -(x1 * sin[i]));
+                head[b] = MathF.FusedMultiplyAdd(x0, sin[i], x1 * cos[i]);
             }
         }
     }

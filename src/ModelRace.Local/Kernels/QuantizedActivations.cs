@@ -27,6 +27,7 @@ public sealed unsafe class QuantizedActivations
         _quants = new AlignedBuffer<sbyte>(length * batch);
         _scales = new AlignedBuffer<float>(length / BlockSize * batch);
         _groupSums = new AlignedBuffer<short>(format == GgmlType.Q8_K ? length / 16 * batch : 0);
+        _subBlockSums = new AlignedBuffer<short>(format == GgmlType.Q8_K ? length / 32 * batch : 0);
         var wide = format == GgmlType.Q8_0 && QuantizedDot.Q8_0TakesWideActivations;
         _wideQuants = new AlignedBuffer<short>(wide ? length * batch : 0);
         _scalePairs = new AlignedBuffer<float>(wide ? length / 64 * 8 * batch : 0);
@@ -36,6 +37,7 @@ public sealed unsafe class QuantizedActivations
     private readonly AlignedBuffer<sbyte> _quants;
     private readonly AlignedBuffer<float> _scales;
     private readonly AlignedBuffer<short> _groupSums;
+    private readonly AlignedBuffer<short> _subBlockSums;
     private readonly AlignedBuffer<short> _wideQuants;
     private readonly AlignedBuffer<float> _scalePairs;
     private readonly AlignedBuffer<byte> _offsetQuants;
@@ -54,6 +56,11 @@ public sealed unsafe class QuantizedActivations
     public byte* OffsetQuantsOf(int row) => _offsetQuants.Start + (long)row * Length;
     /// <summary>Q8_K group sums of batch row <paramref name="row"/>: one per 16 quants.</summary>
     public short* GroupSumsOf(int row) => _groupSums.Start + (long)row * (Length / 16);
+    /// <summary>
+    /// Q8_K sub-block sums of batch row <paramref name="row"/>: one per 32 quants, two group sums added (what llama.cpp's
+    /// Q4_K kernel adds with one hadd per super-block, worked out once per row here).
+    /// </summary>
+    public short* SubBlockSumsOf(int row) => _subBlockSums.Start + (long)row * (Length / 32);
     /// <summary>The <see cref="ScalePairs"/> of batch row <paramref name="row"/>: eight floats per pair of blocks.</summary>
     public float* ScalePairsOf(int row) => _scalePairs.Start + (long)row * (Length / 64 * 8);
 
@@ -112,6 +119,8 @@ public sealed unsafe class QuantizedActivations
                         : QuantizeQ8_K(new(blockValues, 256), new(blockQuants, 256), new(groupSums + index * 16, 16));
             }
         }
+        if (Format == GgmlType.Q8_K)
+            for (var i = 0; i < Rows * Length / 32; i++) _subBlockSums.Start[i] = (short)(groupSums[2 * i] + groupSums[2 * i + 1]);
         if (_wideQuants.Length > 0)
             for (var row = 0; row < Rows; row++) WidenInPairs(row);
         if (_offsetQuants.Length > 0)

@@ -8,7 +8,10 @@ namespace ModelRace.Local.Kernels;
 /// Q4_K and Q5_K weights against Q8_K activations. A 144-byte super-block holds 256 weights: fp16 d and dmin, twelve bytes
 /// packing eight 6-bit scales and eight 6-bit mins, and 128 bytes of nibbles (low nibbles of byte run j are sub-block
 /// 2j, high nibbles sub-block 2j+1). weight = d·scale·q − dmin·min, so a super-block's dot is
-/// d·x.d·Σ scale·(q·x) − dmin·x.d·Σ min·(sum of the sub-block's activations); the second sum uses Q8_K's group sums.
+/// d·x.d·Σ scale·(q·x) − dmin·x.d·Σ min·(sum of the sub-block's activations); the second sum uses Q8_K's sub-block sums.
+/// Every float is rounded as in llama.cpp's AVX2 kernel (ggml_vec_dot_q4_K_q8_K), so the results are its bits: the same
+/// integer sum in each of the eight lanes, one multiply-add per super-block into eight float lanes, the mins' term in
+/// four lanes of its own, and both reduced in ggml's order at the end.
 /// </summary>
 public static unsafe partial class QuantizedDot
 {
@@ -35,10 +38,10 @@ public static unsafe partial class QuantizedDot
         }
 
         /// <summary>
-        /// Each min twice, as int16s, lined up with the Q8_K group sums (two groups of 16 per sub-block). Widened
-        /// where it is used, after the runs: held across them, it took a register the runs needed.
+        /// The eight mins as int16s, lined up with the Q8_K sub-block sums. Widened where it is used, after the runs:
+        /// held across them, it took a register the runs needed.
         /// </summary>
-        public Vector256<short> MinsPerGroup => Avx2.ConvertToVector256Int16(Sse2.UnpackLow(_minBytes, _minBytes));
+        public Vector128<short> Mins => Sse41.ConvertToVector128Int16(_minBytes);
 
         /// <summary>The scale of the sub-block that <paramref name="selector"/> picks, in all sixteen int16 lanes (one byte shuffle).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -61,12 +64,13 @@ public static unsafe partial class QuantizedDot
         var blockBytes = TFifthBit.Value ? Q5_KBlockBytes : Q4_KBlockBytes;
         var xq = x.QuantsOf(activation);
         var xd = x.ScalesOf(activation);
-        var groupSums = x.GroupSumsOf(activation);
+        var subBlockSums = x.SubBlockSumsOf(activation);
         var table = Simd.HalfToFloat;
         var acc = Vector256<float>.Zero;
+        var minAcc = Vector128<float>.Zero;
         // The loops walk pointers, and each super-block's four runs are written out (Run with a constant run index),
         // so every load has a constant offset: the JIT kept neither a loop nor index arithmetic inside a super-block.
-        for (var end = row + (long)(x.Length / 256) * blockBytes; row < end; row += blockBytes, xq += 256, xd++, groupSums += 16)
+        for (var end = row + (long)(x.Length / 256) * blockBytes; row < end; row += blockBytes, xq += 256, xd++, subBlockSums += 8)
         {
             PrefetchAhead(row, blockBytes);
             var scales = new Q4_KScales(row + 4);
@@ -78,10 +82,10 @@ public static unsafe partial class QuantizedDot
             Run<TFifthBit>(1, row, scales, ref fifthBits, xq, ref lowSum, ref highSum);
             Run<TFifthBit>(2, row, scales, ref fifthBits, xq, ref lowSum, ref highSum);
             Run<TFifthBit>(3, row, scales, ref fifthBits, xq, ref lowSum, ref highSum);
-            acc = Q4_KFinish(acc, Avx2.Add(lowSum, highSum), scales.MinsPerGroup, groupSums,
-                Vector256.Create(table[*(ushort*)row] * *xd), Vector256.Create(-table[*(ushort*)(row + 2)] * *xd));
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.Add(lowSum, highSum)), Vector256.Create(table[*(ushort*)row] * *xd), acc);
+            minAcc = Q4_KMins<TFifthBit>(minAcc, scales.Mins, subBlockSums, Vector128.Create(-table[*(ushort*)(row + 2)] * *xd));
         }
-        return Vector256.Sum(acc);
+        return Simd.SumInGgmlOrder(acc) + Simd.SumInGgmlOrder(minAcc);
     }
 
     /// <summary>Run <paramref name="run"/> (64 weights) of one activation row: low nibbles into one chain, high into the other.</summary>
@@ -112,11 +116,12 @@ public static unsafe partial class QuantizedDot
         sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
         var d = x.ScalesOf(first);
         long dStride = x.ScalesOf(first + 1) - d;
-        var g = x.GroupSumsOf(first);
-        long gStride = x.GroupSumsOf(first + 1) - g;
+        var g = x.SubBlockSumsOf(first);
+        long gStride = x.SubBlockSumsOf(first + 1) - g;
         var table = Simd.HalfToFloat;
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        for (var end = row + (long)superBlocks * blockBytes; row < end; row += blockBytes, q0 += 256, q1 += 256, q2 += 256, q3 += 256, d++, g += 16)
+        Vector128<float> minAcc0 = default, minAcc1 = default, minAcc2 = default, minAcc3 = default;
+        for (var end = row + (long)superBlocks * blockBytes; row < end; row += blockBytes, q0 += 256, q1 += 256, q2 += 256, q3 += 256, d++, g += 8)
         {
             PrefetchAhead(row, blockBytes);
             var scales = new Q4_KScales(row + 4);
@@ -129,17 +134,21 @@ public static unsafe partial class QuantizedDot
             // Scales multiplied as vectors, the activation's broadcast from memory: the same floats as the one-row
             // kernel's scalar products, without a scalar multiply and a broadcast per row.
             var weightScale = Vector256.Create(table[*(ushort*)row]);
-            var negativeMinScale = Vector256.Create(-table[*(ushort*)(row + 2)]);
-            var mins = scales.MinsPerGroup;
-            acc0 = Q4_KFinish(acc0, sum0, mins, g, weightScale * Vector256.Create(d[0]), negativeMinScale * Vector256.Create(d[0]));
-            acc1 = Q4_KFinish(acc1, sum1, mins, g + gStride, weightScale * Vector256.Create(d[dStride]), negativeMinScale * Vector256.Create(d[dStride]));
-            acc2 = Q4_KFinish(acc2, sum2, mins, g + 2 * gStride, weightScale * Vector256.Create(d[2 * dStride]), negativeMinScale * Vector256.Create(d[2 * dStride]));
-            acc3 = Q4_KFinish(acc3, sum3, mins, g + 3 * gStride, weightScale * Vector256.Create(d[3 * dStride]), negativeMinScale * Vector256.Create(d[3 * dStride]));
+            var negativeMinScale = Vector128.Create(-table[*(ushort*)(row + 2)]);
+            var mins = scales.Mins;
+            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum0), weightScale * Vector256.Create(d[0]), acc0);
+            acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum1), weightScale * Vector256.Create(d[dStride]), acc1);
+            acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum2), weightScale * Vector256.Create(d[2 * dStride]), acc2);
+            acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum3), weightScale * Vector256.Create(d[3 * dStride]), acc3);
+            minAcc0 = Q4_KMins<TFifthBit>(minAcc0, mins, g, negativeMinScale * Vector128.Create(d[0]));
+            minAcc1 = Q4_KMins<TFifthBit>(minAcc1, mins, g + gStride, negativeMinScale * Vector128.Create(d[dStride]));
+            minAcc2 = Q4_KMins<TFifthBit>(minAcc2, mins, g + 2 * gStride, negativeMinScale * Vector128.Create(d[2 * dStride]));
+            minAcc3 = Q4_KMins<TFifthBit>(minAcc3, mins, g + 3 * gStride, negativeMinScale * Vector128.Create(d[3 * dStride]));
         }
-        y[0] = Vector256.Sum(acc0);
-        y[yStride] = Vector256.Sum(acc1);
-        y[2 * yStride] = Vector256.Sum(acc2);
-        y[3 * yStride] = Vector256.Sum(acc3);
+        y[0] = Simd.SumInGgmlOrder(acc0) + Simd.SumInGgmlOrder(minAcc0);
+        y[yStride] = Simd.SumInGgmlOrder(acc1) + Simd.SumInGgmlOrder(minAcc1);
+        y[2 * yStride] = Simd.SumInGgmlOrder(acc2) + Simd.SumInGgmlOrder(minAcc2);
+        y[3 * yStride] = Simd.SumInGgmlOrder(acc3) + Simd.SumInGgmlOrder(minAcc3);
     }
 
     /// <summary>Run <paramref name="run"/> unpacked once and met by all four activation rows.</summary>
@@ -183,11 +192,16 @@ public static unsafe partial class QuantizedDot
         return (low, high);
     }
 
+    /// <summary>
+    /// The mins' term as llama.cpp rounds it. Q4_K: in four lanes of their own, lane j holding min(2j)·sum(2j) +
+    /// min(2j+1)·sum(2j+1), kept apart from the scaled sums until the end. Q5_K: the whole integer sum, into one float
+    /// by a scalar multiply-add (ggml's "summs += dmin * sum", which GCC fuses), held in lane 0.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q4_KFinish(Vector256<float> acc, Vector256<int> scaledSum, Vector256<short> mins, short* groupSums, Vector256<float> scale, Vector256<float> negativeMinScale)
+    private static Vector128<float> Q4_KMins<TFifthBit>(Vector128<float> acc, Vector128<short> mins, short* subBlockSums, Vector128<float> negativeMinScale) where TFifthBit : struct, IFlag
     {
-        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(scaledSum), scale, acc);
-        var minTerm = Avx2.MultiplyAddAdjacent(mins, Vector256.Load(groupSums));
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(minTerm), negativeMinScale, acc);
+        var products = Sse2.MultiplyAddAdjacent(mins, Vector128.Load(subBlockSums));
+        if (TFifthBit.Value) return Vector128.CreateScalar(MathF.FusedMultiplyAdd(negativeMinScale.ToScalar(), Vector128.Sum(products), acc.ToScalar()));
+        return Fma.MultiplyAdd(Sse2.ConvertToVector128Single(products), negativeMinScale, acc);
     }
 }

@@ -48,6 +48,21 @@ public static unsafe class Simd
         return Avx2.Add(accumulator, Avx2.MultiplyAddAdjacent(left, right));
     }
 
+    /// <summary>
+    /// The sum of eight floats in the order of ggml's hsum_float_8: ((a0+a4) + (a2+a6)) + ((a1+a5) + (a3+a7)).
+    /// Vector256.Sum adds ((a0+a1) + (a2+a3)) + ((a4+a5) + (a6+a7)), which rounds differently about half the time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SumInGgmlOrder(Vector256<float> v) => SumInGgmlOrder(Sse.Add(v.GetUpper(), v.GetLower()));
+
+    /// <summary>The sum of four floats in ggml's order: (a0+a2) + (a1+a3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SumInGgmlOrder(Vector128<float> v)
+    {
+        var pairs = Sse.Add(v, Sse.MoveHighToLow(v, v));
+        return Sse.AddScalar(pairs, Sse3.MoveHighAndDuplicate(pairs)).ToScalar();
+    }
+
     /// <summary>A table of vector constants in native memory, so kernels index it without bounds checks.</summary>
     public static Vector256<byte>* Constants(int count, Func<int, Vector256<byte>> value)
     {
