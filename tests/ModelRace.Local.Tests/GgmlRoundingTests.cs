@@ -38,8 +38,9 @@ public sealed unsafe class GgmlRoundingTests
         var random = new Random(41 + rows);
         const int columns = 2048;
         var weights = KernelDotTests.RandomRow(type, columns, random);
-        var activations = new QuantizedActivations(GgmlType.Q8_K, columns, rows);
-        activations.Quantize(KernelDotTests.RandomVector(rows * columns, random));
+        // Room for more rows than are filled, as in a batch that is not full.
+        var activations = new QuantizedActivations(GgmlType.Q8_K, columns, rows + 3);
+        activations.Quantize(KernelDotTests.RandomVector(rows * columns, random), rows);
         var together = new float[rows];
         fixed (byte* row = weights)
         fixed (float* y = together)

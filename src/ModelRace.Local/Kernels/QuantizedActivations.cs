@@ -28,6 +28,7 @@ public sealed unsafe class QuantizedActivations
         _scales = new AlignedBuffer<float>(length / BlockSize * batch);
         _groupSums = new AlignedBuffer<short>(format == GgmlType.Q8_K ? length / 16 * batch : 0);
         _subBlockSums = new AlignedBuffer<short>(format == GgmlType.Q8_K ? length / 32 * batch : 0);
+        _scalesBySuperBlock = new AlignedBuffer<float>(format == GgmlType.Q8_K ? length / 256 * batch : 0);
         var wide = format == GgmlType.Q8_0 && QuantizedDot.Q8_0TakesWideActivations;
         _wideQuants = new AlignedBuffer<short>(wide ? length * batch : 0);
         _scalePairs = new AlignedBuffer<float>(wide ? length / 64 * 8 * batch : 0);
@@ -38,6 +39,7 @@ public sealed unsafe class QuantizedActivations
     private readonly AlignedBuffer<float> _scales;
     private readonly AlignedBuffer<short> _groupSums;
     private readonly AlignedBuffer<short> _subBlockSums;
+    private readonly AlignedBuffer<float> _scalesBySuperBlock;
     private readonly AlignedBuffer<short> _wideQuants;
     private readonly AlignedBuffer<float> _scalePairs;
     private readonly AlignedBuffer<byte> _offsetQuants;
@@ -58,9 +60,18 @@ public sealed unsafe class QuantizedActivations
     public short* GroupSumsOf(int row) => _groupSums.Start + (long)row * (Length / 16);
     /// <summary>
     /// Q8_K sub-block sums of batch row <paramref name="row"/>: one per 32 quants, two group sums added (what llama.cpp's
-    /// Q4_K kernel adds with one hadd per super-block, worked out once per row here).
+    /// Q4_K kernel adds with one hadd per super-block, worked out once per row here). Laid out super-block by
+    /// super-block, all rows of one super-block together (<see cref="SubBlockSumStride"/> apart from one super-block
+    /// to the next), so one 256-bit load reads two neighbouring rows' eight sums.
     /// </summary>
-    public short* SubBlockSumsOf(int row) => _subBlockSums.Start + (long)row * (Length / 32);
+    public short* SubBlockSumsOf(int row) => _subBlockSums.Start + (long)row * 8;
+    /// <summary>Shorts from a row's sub-block sums of one super-block to those of the next.</summary>
+    public long SubBlockSumStride => (long)Batch * 8;
+    /// <summary>
+    /// Q8_K: <see cref="Scales"/> again, super-block by super-block (<see cref="Batch"/> apart), so that the four rows a
+    /// four-row kernel meets have their scales of one super-block side by side, to be multiplied in one instruction.
+    /// </summary>
+    public float* ScalesBySuperBlockOf(int row) => _scalesBySuperBlock.Start + row;
     /// <summary>The <see cref="ScalePairs"/> of batch row <paramref name="row"/>: eight floats per pair of blocks.</summary>
     public float* ScalePairsOf(int row) => _scalePairs.Start + (long)row * (Length / 64 * 8);
 
@@ -119,12 +130,24 @@ public sealed unsafe class QuantizedActivations
                         : QuantizeQ8_K(new(blockValues, 256), new(blockQuants, 256), new(groupSums + index * 16, 16));
             }
         }
-        if (Format == GgmlType.Q8_K)
-            for (var i = 0; i < Rows * Length / 32; i++) _subBlockSums.Start[i] = (short)(groupSums[2 * i] + groupSums[2 * i + 1]);
+        if (Format == GgmlType.Q8_K) LayOutBySuperBlock();
         if (_wideQuants.Length > 0)
             for (var row = 0; row < Rows; row++) WidenInPairs(row);
         if (_offsetQuants.Length > 0)
             TensorPrimitives.Xor(_quants.Span[..(Rows * Length)], sbyte.MinValue, MemoryMarshal.Cast<byte, sbyte>(_offsetQuants.Span[..(Rows * Length)]));
+    }
+
+    private void LayOutBySuperBlock()
+    {
+        var superBlocks = Length / 256;
+        for (var row = 0; row < Rows; row++)
+            for (var block = 0; block < superBlocks; block++)
+            {
+                var index = (long)block * Batch + row;
+                _scalesBySuperBlock.Start[index] = ScalesOf(row)[block];
+                var groupSums = GroupSumsOf(row) + block * 16;
+                for (var sub = 0; sub < 8; sub++) _subBlockSums.Start[index * 8 + sub] = (short)(groupSums[2 * sub] + groupSums[2 * sub + 1]);
+            }
     }
 
     private void WidenInPairs(int row)

@@ -65,12 +65,13 @@ public static unsafe partial class QuantizedDot
         var xq = x.QuantsOf(activation);
         var xd = x.ScalesOf(activation);
         var subBlockSums = x.SubBlockSumsOf(activation);
+        var subBlockSumStride = x.SubBlockSumStride;
         var table = Simd.HalfToFloat;
         var acc = Vector256<float>.Zero;
         var minAcc = Vector128<float>.Zero;
         // The loops walk pointers, and each super-block's four runs are written out (Run with a constant run index),
         // so every load has a constant offset: the JIT kept neither a loop nor index arithmetic inside a super-block.
-        for (var end = row + (long)(x.Length / 256) * blockBytes; row < end; row += blockBytes, xq += 256, xd++, subBlockSums += 8)
+        for (var end = row + (long)(x.Length / 256) * blockBytes; row < end; row += blockBytes, xq += 256, xd++, subBlockSums += subBlockSumStride)
         {
             PrefetchAhead(row, blockBytes);
             var scales = new Q4_KScales(row + 4);
@@ -105,23 +106,31 @@ public static unsafe partial class QuantizedDot
 
     /// <summary>
     /// One weight row against four activation rows; each super-block is unpacked once. Written out like the one-row
-    /// kernel, with a pointer per row's quants; the scales and group sums of rows 1–3 lie a fixed stride from row 0's.
-    /// Unrolling the runs made this kernel 11% faster than a loop over them (the JIT did not unroll it).
+    /// kernel, with a pointer per row's quants. Unrolling the runs made this kernel 11% faster than a loop over them
+    /// (the JIT did not unroll it).
     /// </summary>
+    /// <remarks>
+    /// The four rows' scales of a super-block lie side by side (<see cref="QuantizedActivations.ScalesBySuperBlockOf"/>),
+    /// so one multiply gives the four d·x.d and one the four dmin·x.d, each spread to its row by a permute on the
+    /// shuffle port, where one multiply per row and product ran on the two arithmetic ports. The mins' term of two rows
+    /// shares a register (row 0's four lanes, then row 1's), as their sub-block sums share a 256-bit load. The floats
+    /// and lanes are the one-row kernel's, so the bits are too.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Q4_KOrQ5_Kx4<TFifthBit>(byte* row, QuantizedActivations x, int first, float* y, long yStride) where TFifthBit : struct, IFlag
     {
         var blockBytes = TFifthBit.Value ? Q5_KBlockBytes : Q4_KBlockBytes;
         var superBlocks = x.Length / 256;
         sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
-        var d = x.ScalesOf(first);
-        long dStride = x.ScalesOf(first + 1) - d;
+        var d = x.ScalesBySuperBlockOf(first);
+        long dStride = x.Batch;
         var g = x.SubBlockSumsOf(first);
-        long gStride = x.SubBlockSumsOf(first + 1) - g;
+        var gStride = x.SubBlockSumStride;
         var table = Simd.HalfToFloat;
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        Vector128<float> minAcc0 = default, minAcc1 = default, minAcc2 = default, minAcc3 = default;
-        for (var end = row + (long)superBlocks * blockBytes; row < end; row += blockBytes, q0 += 256, q1 += 256, q2 += 256, q3 += 256, d++, g += 8)
+        Vector256<float> minAcc01 = default, minAcc23 = default;
+        float minSum0 = 0, minSum1 = 0, minSum2 = 0, minSum3 = 0;
+        for (var end = row + (long)superBlocks * blockBytes; row < end; row += blockBytes, q0 += 256, q1 += 256, q2 += 256, q3 += 256, d += dStride, g += gStride)
         {
             PrefetchAhead(row, blockBytes);
             var scales = new Q4_KScales(row + 4);
@@ -131,24 +140,42 @@ public static unsafe partial class QuantizedDot
             RunX4<TFifthBit>(1, row, scales, ref fifthBits, q0, q1, q2, q3, ref sum0, ref sum1, ref sum2, ref sum3);
             RunX4<TFifthBit>(2, row, scales, ref fifthBits, q0, q1, q2, q3, ref sum0, ref sum1, ref sum2, ref sum3);
             RunX4<TFifthBit>(3, row, scales, ref fifthBits, q0, q1, q2, q3, ref sum0, ref sum1, ref sum2, ref sum3);
-            // Scales multiplied as vectors, the activation's broadcast from memory: the same floats as the one-row
-            // kernel's scalar products, without a scalar multiply and a broadcast per row.
-            var weightScale = Vector256.Create(table[*(ushort*)row]);
-            var negativeMinScale = Vector128.Create(-table[*(ushort*)(row + 2)]);
+            var activationScales = Vector128.Load(d);
+            var rowScales = (Vector128.Create(table[*(ushort*)row]) * activationScales).ToVector256Unsafe();
+            var minScales = (Vector128.Create(-table[*(ushort*)(row + 2)]) * activationScales).ToVector256Unsafe();
+            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum0), Avx2.PermuteVar8x32(rowScales, Vector256.Create(0)), acc0);
+            acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum1), Avx2.PermuteVar8x32(rowScales, Vector256.Create(1)), acc1);
+            acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum2), Avx2.PermuteVar8x32(rowScales, Vector256.Create(2)), acc2);
+            acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum3), Avx2.PermuteVar8x32(rowScales, Vector256.Create(3)), acc3);
             var mins = scales.Mins;
-            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum0), weightScale * Vector256.Create(d[0]), acc0);
-            acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum1), weightScale * Vector256.Create(d[dStride]), acc1);
-            acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum2), weightScale * Vector256.Create(d[2 * dStride]), acc2);
-            acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum3), weightScale * Vector256.Create(d[3 * dStride]), acc3);
-            minAcc0 = Q4_KMins<TFifthBit>(minAcc0, mins, g, negativeMinScale * Vector128.Create(d[0]));
-            minAcc1 = Q4_KMins<TFifthBit>(minAcc1, mins, g + gStride, negativeMinScale * Vector128.Create(d[dStride]));
-            minAcc2 = Q4_KMins<TFifthBit>(minAcc2, mins, g + 2 * gStride, negativeMinScale * Vector128.Create(d[2 * dStride]));
-            minAcc3 = Q4_KMins<TFifthBit>(minAcc3, mins, g + 3 * gStride, negativeMinScale * Vector128.Create(d[3 * dStride]));
+            var minProducts01 = Avx2.MultiplyAddAdjacent(Vector256.Create(mins, mins), Vector256.Load(g));
+            var minProducts23 = Avx2.MultiplyAddAdjacent(Vector256.Create(mins, mins), Vector256.Load(g + 16));
+            if (TFifthBit.Value)
+            {
+                // Q5_K: each row's whole integer sum, into one float by a scalar multiply-add (see Q4_KMins).
+                minSum0 = MathF.FusedMultiplyAdd(minScales.GetElement(0), Vector128.Sum(minProducts01.GetLower()), minSum0);
+                minSum1 = MathF.FusedMultiplyAdd(minScales.GetElement(1), Vector128.Sum(minProducts01.GetUpper()), minSum1);
+                minSum2 = MathF.FusedMultiplyAdd(minScales.GetElement(2), Vector128.Sum(minProducts23.GetLower()), minSum2);
+                minSum3 = MathF.FusedMultiplyAdd(minScales.GetElement(3), Vector128.Sum(minProducts23.GetUpper()), minSum3);
+            }
+            else
+            {
+                minAcc01 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(minProducts01), Avx2.PermuteVar8x32(minScales, Vector256.Create(0, 0, 0, 0, 1, 1, 1, 1)), minAcc01);
+                minAcc23 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(minProducts23), Avx2.PermuteVar8x32(minScales, Vector256.Create(2, 2, 2, 2, 3, 3, 3, 3)), minAcc23);
+            }
         }
-        y[0] = Simd.SumInGgmlOrder(acc0) + Simd.SumInGgmlOrder(minAcc0);
-        y[yStride] = Simd.SumInGgmlOrder(acc1) + Simd.SumInGgmlOrder(minAcc1);
-        y[2 * yStride] = Simd.SumInGgmlOrder(acc2) + Simd.SumInGgmlOrder(minAcc2);
-        y[3 * yStride] = Simd.SumInGgmlOrder(acc3) + Simd.SumInGgmlOrder(minAcc3);
+        if (TFifthBit.Value)
+        {
+            y[0] = Simd.SumInGgmlOrder(acc0) + minSum0;
+            y[yStride] = Simd.SumInGgmlOrder(acc1) + minSum1;
+            y[2 * yStride] = Simd.SumInGgmlOrder(acc2) + minSum2;
+            y[3 * yStride] = Simd.SumInGgmlOrder(acc3) + minSum3;
+            return;
+        }
+        y[0] = Simd.SumInGgmlOrder(acc0) + Simd.SumInGgmlOrder(minAcc01.GetLower());
+        y[yStride] = Simd.SumInGgmlOrder(acc1) + Simd.SumInGgmlOrder(minAcc01.GetUpper());
+        y[2 * yStride] = Simd.SumInGgmlOrder(acc2) + Simd.SumInGgmlOrder(minAcc23.GetLower());
+        y[3 * yStride] = Simd.SumInGgmlOrder(acc3) + Simd.SumInGgmlOrder(minAcc23.GetUpper());
     }
 
     /// <summary>Run <paramref name="run"/> unpacked once and met by all four activation rows.</summary>
