@@ -28,7 +28,7 @@ public sealed unsafe class QuantizedActivations
         _scales = new AlignedBuffer<float>(length / BlockSize * batch);
         _groupSums = new AlignedBuffer<short>(format == GgmlType.Q8_K ? length / 16 * batch : 0);
         _subBlockSums = new AlignedBuffer<short>(format == GgmlType.Q8_K ? length / 32 * batch : 0);
-        _scalesBySuperBlock = new AlignedBuffer<float>(format == GgmlType.Q8_K ? length / 256 * batch : 0);
+        _scalesByBlock = new AlignedBuffer<float>(format == GgmlType.Q8_K || QuantizedDot.Q8_0TakesOffsetActivations ? length / BlockSize * batch : 0);
         var wide = format == GgmlType.Q8_0 && QuantizedDot.Q8_0TakesWideActivations;
         _wideQuants = new AlignedBuffer<short>(wide ? length * batch : 0);
         _scalePairs = new AlignedBuffer<float>(wide ? length / 64 * 8 * batch : 0);
@@ -39,7 +39,7 @@ public sealed unsafe class QuantizedActivations
     private readonly AlignedBuffer<float> _scales;
     private readonly AlignedBuffer<short> _groupSums;
     private readonly AlignedBuffer<short> _subBlockSums;
-    private readonly AlignedBuffer<float> _scalesBySuperBlock;
+    private readonly AlignedBuffer<float> _scalesByBlock;
     private readonly AlignedBuffer<short> _wideQuants;
     private readonly AlignedBuffer<float> _scalePairs;
     private readonly AlignedBuffer<byte> _offsetQuants;
@@ -68,10 +68,11 @@ public sealed unsafe class QuantizedActivations
     /// <summary>Shorts from a row's sub-block sums of one super-block to those of the next.</summary>
     public long SubBlockSumStride => (long)Batch * 8;
     /// <summary>
-    /// Q8_K: <see cref="Scales"/> again, super-block by super-block (<see cref="Batch"/> apart), so that the four rows a
-    /// four-row kernel meets have their scales of one super-block side by side, to be multiplied in one instruction.
+    /// Q8_K, and Q8_0 where <see cref="QuantizedDot.Q8_0TakesOffsetActivations"/>: <see cref="Scales"/> again, block by
+    /// block (<see cref="Batch"/> apart from one block to the next), so that the four rows a four-row kernel meets have
+    /// their scales of one block side by side, to be multiplied by the weight's scale in one instruction.
     /// </summary>
-    public float* ScalesBySuperBlockOf(int row) => _scalesBySuperBlock.Start + row;
+    public float* ScalesByBlockOf(int row) => _scalesByBlock.Start + row;
     /// <summary>The <see cref="ScalePairs"/> of batch row <paramref name="row"/>: eight floats per pair of blocks.</summary>
     public float* ScalePairsOf(int row) => _scalePairs.Start + (long)row * (Length / 64 * 8);
 
@@ -130,21 +131,22 @@ public sealed unsafe class QuantizedActivations
                         : QuantizeQ8_K(new(blockValues, 256), new(blockQuants, 256), new(groupSums + index * 16, 16));
             }
         }
-        if (Format == GgmlType.Q8_K) LayOutBySuperBlock();
+        if (_scalesByBlock.Length > 0) LayOutByBlock();
         if (_wideQuants.Length > 0)
             for (var row = 0; row < Rows; row++) WidenInPairs(row);
         if (_offsetQuants.Length > 0)
             TensorPrimitives.Xor(_quants.Span[..(Rows * Length)], sbyte.MinValue, MemoryMarshal.Cast<byte, sbyte>(_offsetQuants.Span[..(Rows * Length)]));
     }
 
-    private void LayOutBySuperBlock()
+    private void LayOutByBlock()
     {
-        var superBlocks = Length / 256;
+        var blocks = Length / BlockSize;
         for (var row = 0; row < Rows; row++)
-            for (var block = 0; block < superBlocks; block++)
+            for (var block = 0; block < blocks; block++)
             {
                 var index = (long)block * Batch + row;
-                _scalesBySuperBlock.Start[index] = ScalesOf(row)[block];
+                _scalesByBlock.Start[index] = ScalesOf(row)[block];
+                if (Format != GgmlType.Q8_K) continue;
                 var groupSums = GroupSumsOf(row) + block * 16;
                 for (var sub = 0; sub < 8; sub++) _subBlockSums.Start[index * 8 + sub] = (short)(groupSums[2 * sub] + groupSums[2 * sub + 1]);
             }

@@ -110,7 +110,7 @@ public static unsafe partial class QuantizedDot
     /// (the JIT did not unroll it).
     /// </summary>
     /// <remarks>
-    /// The four rows' scales of a super-block lie side by side (<see cref="QuantizedActivations.ScalesBySuperBlockOf"/>),
+    /// The four rows' scales of a super-block lie side by side (<see cref="QuantizedActivations.ScalesByBlockOf"/>),
     /// so one multiply gives the four d·x.d and one the four dmin·x.d, each spread to its row by a permute on the
     /// shuffle port, where one multiply per row and product ran on the two arithmetic ports. The mins' term of two rows
     /// shares a register (row 0's four lanes, then row 1's), as their sub-block sums share a 256-bit load. The floats
@@ -122,7 +122,7 @@ public static unsafe partial class QuantizedDot
         var blockBytes = TFifthBit.Value ? Q5_KBlockBytes : Q4_KBlockBytes;
         var superBlocks = x.Length / 256;
         sbyte* q0 = x.QuantsOf(first), q1 = x.QuantsOf(first + 1), q2 = x.QuantsOf(first + 2), q3 = x.QuantsOf(first + 3);
-        var d = x.ScalesBySuperBlockOf(first);
+        var d = x.ScalesByBlockOf(first);
         long dStride = x.Batch;
         var g = x.SubBlockSumsOf(first);
         var gStride = x.SubBlockSumStride;
