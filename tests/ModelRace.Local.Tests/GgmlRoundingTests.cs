@@ -35,6 +35,7 @@ public sealed unsafe class GgmlRoundingTests
     [InlineData(GgmlType.Q5_K, 6)]
     public void Q4_K_and_Q5_K_dots_are_the_bits_of_ggml_vec_dot(GgmlType type, int rows)
     {
+        if (!Simd.IsAccelerated) Assert.Skip("without AVX2 and FMA the portable reference kernel runs, which sums in its own order");
         var random = new Random(41 + rows);
         const int columns = 2048;
         var weights = KernelDotTests.RandomRow(type, columns, random);
