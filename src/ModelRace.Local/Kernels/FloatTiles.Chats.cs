@@ -27,15 +27,20 @@ internal static unsafe partial class FloatTiles
     /// output (chat b, row r) goes to y[b·<paramref name="yStride"/> + r]. Where <paramref name="subnormalLines"/> is not
     /// null, the runs of 32 it marks are widened exactly against the unscaled activations, as in <see cref="GuardedHalfTile4x1"/>.
     /// </summary>
+    /// <remarks>
+    /// In 512-bit vectors that keep the 8-lane order, as the paired prompt tiles do (FloatTiles.Wide.cs): each vector
+    /// holds eight columns of rows 0 and 1 (or 2 and 3), so its low half is one row's accumulator and its high half the
+    /// next row's, and each activation vector is broadcast to both halves by its load. A run whose pair holds a marked
+    /// line is widened exactly for both rows: for a normal half the exact product is the same number as the shortcut's,
+    /// so the bits are those of the 256-bit tile. The core's two 512-bit multiply-add pipes take twice the lanes.
+    /// </remarks>
     private static void HalfTile4x4(ushort* w0, long rowStride, float* x, int columns, float* y, long yStride, ulong* subnormalLines, long firstLine, long linesPerRow)
     {
         ushort* w1 = w0 + rowStride, w2 = w1 + rowStride, w3 = w2 + rowStride;
         float* x0 = x, x1 = x + columns, x2 = x + 2L * columns, x3 = x + 3L * columns;
-        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        var rebias = HalfRebias;
+        Vector512<float> a010 = default, a011 = default, a012 = default, a013 = default;
+        Vector512<float> a230 = default, a231 = default, a232 = default, a233 = default;
+        var rebias = Vector512.Create(HalfRebias.ToScalar());
         var guarded = subnormalLines != null;
         var ahead = PrefetchRows * rowStride;
         var k = 0;
@@ -45,42 +50,56 @@ internal static unsafe partial class FloatTiles
             Sse.Prefetch0(w1 + ahead + k);
             Sse.Prefetch0(w2 + ahead + k);
             Sse.Prefetch0(w3 + ahead + k);
-            bool exact0 = guarded && IsSet(subnormalLines, line), exact1 = guarded && IsSet(subnormalLines, line + linesPerRow);
-            bool exact2 = guarded && IsSet(subnormalLines, line + 2 * linesPerRow), exact3 = guarded && IsSet(subnormalLines, line + 3 * linesPerRow);
+            var exact01 = guarded && (IsSet(subnormalLines, line) || IsSet(subnormalLines, line + linesPerRow));
+            var exact23 = guarded && (IsSet(subnormalLines, line + 2 * linesPerRow) || IsSet(subnormalLines, line + 3 * linesPerRow));
             for (var j = k; j < k + 32; j += 8)
             {
-                Vector256<float> u0 = Vector256.Load(x0 + j), u1 = Vector256.Load(x1 + j), u2 = Vector256.Load(x2 + j), u3 = Vector256.Load(x3 + j);
-                Vector256<float> s0 = u0 * rebias, s1 = u1 * rebias, s2 = u2 * rebias, s3 = u3 * rebias;
-                RowStep(w0 + j, exact0, u0, u1, u2, u3, s0, s1, s2, s3, ref a00, ref a01, ref a02, ref a03);
-                RowStep(w1 + j, exact1, u0, u1, u2, u3, s0, s1, s2, s3, ref a10, ref a11, ref a12, ref a13);
-                RowStep(w2 + j, exact2, u0, u1, u2, u3, s0, s1, s2, s3, ref a20, ref a21, ref a22, ref a23);
-                RowStep(w3 + j, exact3, u0, u1, u2, u3, s0, s1, s2, s3, ref a30, ref a31, ref a32, ref a33);
+                var u0 = Avx512F.BroadcastVector256ToVector512((double*)(x0 + j)).AsSingle();
+                var u1 = Avx512F.BroadcastVector256ToVector512((double*)(x1 + j)).AsSingle();
+                var u2 = Avx512F.BroadcastVector256ToVector512((double*)(x2 + j)).AsSingle();
+                var u3 = Avx512F.BroadcastVector256ToVector512((double*)(x3 + j)).AsSingle();
+                Vector512<float> s0 = u0 * rebias, s1 = u1 * rebias, s2 = u2 * rebias, s3 = u3 * rebias;
+                PairStep(w0 + j, w1 + j, exact01, u0, u1, u2, u3, s0, s1, s2, s3, ref a010, ref a011, ref a012, ref a013);
+                PairStep(w2 + j, w3 + j, exact23, u0, u1, u2, u3, s0, s1, s2, s3, ref a230, ref a231, ref a232, ref a233);
             }
         }
         // A row's last columns short of a whole run, per chat: exactly where subnormals stall, else by the shortcut
         // (the same products either way).
-        FinishHalfTile(w0, w1, w2, w3, x0, k, columns, y, exact: guarded, a00, a10, a20, a30);
-        FinishHalfTile(w0, w1, w2, w3, x1, k, columns, y + yStride, exact: guarded, a01, a11, a21, a31);
-        FinishHalfTile(w0, w1, w2, w3, x2, k, columns, y + 2 * yStride, exact: guarded, a02, a12, a22, a32);
-        FinishHalfTile(w0, w1, w2, w3, x3, k, columns, y + 3 * yStride, exact: guarded, a03, a13, a23, a33);
+        FinishHalfTile(w0, w1, w2, w3, x0, k, columns, y, exact: guarded, a010.GetLower(), a010.GetUpper(), a230.GetLower(), a230.GetUpper());
+        FinishHalfTile(w0, w1, w2, w3, x1, k, columns, y + yStride, exact: guarded, a011.GetLower(), a011.GetUpper(), a231.GetLower(), a231.GetUpper());
+        FinishHalfTile(w0, w1, w2, w3, x2, k, columns, y + 2 * yStride, exact: guarded, a012.GetLower(), a012.GetUpper(), a232.GetLower(), a232.GetUpper());
+        FinishHalfTile(w0, w1, w2, w3, x3, k, columns, y + 3 * yStride, exact: guarded, a013.GetLower(), a013.GetUpper(), a233.GetLower(), a233.GetUpper());
     }
 
-    /// <summary>Eight weights of one row, widened once, into that row's accumulator for each of the four chats.</summary>
+    /// <summary>Eight weights of each of two rows, widened once into one vector, into the pair's accumulator for each of the four chats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowStep(ushort* w, bool exact,
-        Vector256<float> u0, Vector256<float> u1, Vector256<float> u2, Vector256<float> u3,
-        Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3,
-        ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
+    private static void PairStep(ushort* first, ushort* second, bool exact,
+        Vector512<float> u0, Vector512<float> u1, Vector512<float> u2, Vector512<float> u3,
+        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
     {
+        var bits = Avx512F.ConvertToVector512Int32(Vector256.Create(Vector128.Load((short*)first), Vector128.Load((short*)second)));
         if (exact)
         {
-            var value = ExactHalves(w);
-            a0 = Fma.MultiplyAdd(value, u0, a0); a1 = Fma.MultiplyAdd(value, u1, a1);
-            a2 = Fma.MultiplyAdd(value, u2, a2); a3 = Fma.MultiplyAdd(value, u3, a3);
+            var value = ExactHalves(bits);
+            a0 = Avx512F.FusedMultiplyAdd(value, u0, a0); a1 = Avx512F.FusedMultiplyAdd(value, u1, a1);
+            a2 = Avx512F.FusedMultiplyAdd(value, u2, a2); a3 = Avx512F.FusedMultiplyAdd(value, u3, a3);
             return;
         }
-        var scaled = ScaledDownHalves(w);
-        a0 = Fma.MultiplyAdd(scaled, s0, a0); a1 = Fma.MultiplyAdd(scaled, s1, a1);
-        a2 = Fma.MultiplyAdd(scaled, s2, a2); a3 = Fma.MultiplyAdd(scaled, s3, a3);
+        var scaled = (Avx512F.ShiftLeftLogical(bits, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+        a0 = Avx512F.FusedMultiplyAdd(scaled, s0, a0); a1 = Avx512F.FusedMultiplyAdd(scaled, s1, a1);
+        a2 = Avx512F.FusedMultiplyAdd(scaled, s2, a2); a3 = Avx512F.FusedMultiplyAdd(scaled, s3, a3);
+    }
+
+    /// <summary>The 512-bit form of <see cref="ExactHalves(ushort*)"/>, from sign-extended halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ExactHalves(Vector512<int> bits)
+    {
+        var magnitude = Avx512F.ShiftLeftLogical(bits, 13) & Vector512.Create(0x0FFFE000);
+        var rebiased = (magnitude + Vector512.Create(112 << 23)).AsSingle();
+        var small = (rebiased - Vector512.Create(1f / 32768)) * Vector512.Create(2f);
+        var isSmall = Vector512.LessThan(magnitude, Vector512.Create(1 << 23)).AsSingle();
+        var value = Vector512.ConditionalSelect(isSmall, small, rebiased);
+        return (value.AsInt32() | (bits & Vector512.Create(unchecked((int)0x80000000)))).AsSingle();
     }
 }
