@@ -6,8 +6,8 @@ namespace ModelRace.Local.Kernels;
 
 /// <summary>
 /// F16 decoding for four chats at once: each weight is widened in registers once and meets all four activation rows,
-/// where <see cref="HalfTile4x1"/> per chat widens it four times. Sixteen accumulators, four scaled and four unscaled
-/// activation vectors need the 32 vector registers of AVX-512 machines. Each accumulator gets the multiply-adds that
+/// where <see cref="HalfTile4x1"/> per chat widens it four times. Eight 512-bit accumulators (each two rows' 256-bit
+/// ones), four scaled and four unscaled activation vectors take AVX-512. Each 256-bit half gets the multiply-adds that
 /// <see cref="HalfTile4x1"/> or <see cref="GuardedHalfTile4x1"/> would give it, in the same order, so a chat's bits do
 /// not depend on how many others decode beside it.
 /// <para>Measured side by side on an Emerald Rapids Xeon, a synthesized TinyLlama F16 file, four chats against the
