@@ -152,11 +152,10 @@ public static unsafe partial class QuantizedDot
             var minProducts23 = Avx2.MultiplyAddAdjacent(Vector256.Create(mins, mins), Vector256.Load(g + 16));
             if (TFifthBit.Value)
             {
-                // Q5_K: each row's whole integer sum, into one float by a scalar multiply-add (see Q4_KMins).
-                minSum0 = MathF.FusedMultiplyAdd(minScales.GetElement(0), Vector128.Sum(minProducts01.GetLower()), minSum0);
-                minSum1 = MathF.FusedMultiplyAdd(minScales.GetElement(1), Vector128.Sum(minProducts01.GetUpper()), minSum1);
-                minSum2 = MathF.FusedMultiplyAdd(minScales.GetElement(2), Vector128.Sum(minProducts23.GetLower()), minSum2);
-                minSum3 = MathF.FusedMultiplyAdd(minScales.GetElement(3), Vector128.Sum(minProducts23.GetUpper()), minSum3);
+                minSum0 = Q5_KMins(minSum0, minProducts01.GetLower(), minScales.GetElement(0));
+                minSum1 = Q5_KMins(minSum1, minProducts01.GetUpper(), minScales.GetElement(1));
+                minSum2 = Q5_KMins(minSum2, minProducts23.GetLower(), minScales.GetElement(2));
+                minSum3 = Q5_KMins(minSum3, minProducts23.GetUpper(), minScales.GetElement(3));
             }
             else
             {
@@ -228,7 +227,12 @@ public static unsafe partial class QuantizedDot
     private static Vector128<float> Q4_KMins<TFifthBit>(Vector128<float> acc, Vector128<short> mins, short* subBlockSums, Vector128<float> negativeMinScale) where TFifthBit : struct, IFlag
     {
         var products = Sse2.MultiplyAddAdjacent(mins, Vector128.Load(subBlockSums));
-        if (TFifthBit.Value) return Vector128.CreateScalar(MathF.FusedMultiplyAdd(negativeMinScale.ToScalar(), Vector128.Sum(products), acc.ToScalar()));
+        if (TFifthBit.Value) return Vector128.CreateScalar(Q5_KMins(acc.ToScalar(), products, negativeMinScale.ToScalar()));
         return Fma.MultiplyAdd(Sse2.ConvertToVector128Single(products), negativeMinScale, acc);
     }
+
+    /// <summary>Q5_K's mins' term: the super-block's whole integer sum of min·sum products into one float, fused as GCC builds ggml.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Q5_KMins(float sum, Vector128<int> products, float negativeMinScale) =>
+        MathF.FusedMultiplyAdd(negativeMinScale, Vector128.Sum(products), sum);
 }
